@@ -1,0 +1,67 @@
+package bank
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// PutJSON stores v as a JSON object under key.
+func PutJSON(ctx context.Context, b Bank, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return b.Put(ctx, key, bytes.NewReader(data))
+}
+
+// GetJSON reads the JSON object under key into v.
+func GetJSON(ctx context.Context, b Bank, key string, v any) error {
+	data, err := GetBytes(ctx, b, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetBytes reads a whole (small) object.
+func GetBytes(ctx context.Context, b Bank, key string) ([]byte, error) {
+	rc, err := b.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// PutBytes stores a small object.
+func PutBytes(ctx context.Context, b Bank, key string, data []byte) error {
+	return b.Put(ctx, key, bytes.NewReader(data))
+}
+
+// DeletePrefix deletes every object under prefix.
+func DeletePrefix(ctx context.Context, b Bank, prefix string) error {
+	for {
+		keys, err := b.List(ctx, ListOptions{Prefix: prefix, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := b.Delete(ctx, k); err != nil {
+				return err
+			}
+		}
+		if len(keys) < 1000 {
+			return nil
+		}
+	}
+}

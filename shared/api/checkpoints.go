@@ -1,0 +1,242 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+
+	"github.com/pouchdp/pouch/shared/checkpoint"
+	"github.com/pouchdp/pouch/shared/engine"
+	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/provider"
+)
+
+func (a *API) listProviders(r *http.Request, c *Caller) (any, error) {
+	limit, marker, err := pageParams(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	out := []any{}
+	past := marker == ""
+	for _, p := range a.Providers.All() {
+		if !past {
+			past = p.ID == marker
+			continue
+		}
+		if n := q.Get("name"); n != "" && n != p.Name {
+			continue
+		}
+		if d := q.Get("description"); d != "" && d != p.Description {
+			continue
+		}
+		if len(out) < limit {
+			out = append(out, providerView(p))
+		}
+	}
+	return map[string]any{"providers": out}, nil
+}
+
+func providerView(p *provider.Provider) map[string]any {
+	return map[string]any{"id": p.ID, "name": p.Name, "description": p.Description,
+		"extended_info_schema": p.ExtendedInfoSchema()}
+}
+
+func (a *API) providerParam(r *http.Request) (*provider.Provider, error) {
+	id, err := uuidParam(r, "provider")
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.Providers.Get(id)
+	if err != nil {
+		return nil, errorf(http.StatusNotFound, "Provider %s could not be found.", id)
+	}
+	return p, nil
+}
+
+func (a *API) showProvider(r *http.Request, c *Caller) (any, error) {
+	p, err := a.providerParam(r)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"provider": providerView(p)}, nil
+}
+
+// jsonText is v as a JSON string (the API returns some objects as text).
+func jsonText(v any) *string {
+	if v == nil {
+		return nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	s := string(data)
+	return &s
+}
+
+// checkpointView is Karbor's checkpoint: resource_graph and extra_info are
+// JSON strings. Pouch adds resources_status, resources_reason and progress.
+func (a *API) checkpointView(r *http.Request, cp *model.Checkpoint) map[string]any {
+	res := make([]map[string]any, len(cp.ProtectionPlan.Resources))
+	for i, rs := range cp.ProtectionPlan.Resources {
+		var extra *string
+		if len(rs.ExtraInfo) > 0 {
+			extra = jsonText(rs.ExtraInfo)
+		}
+		res[i] = map[string]any{"id": rs.ID, "type": rs.Type, "name": rs.Name, "extra_info": extra}
+	}
+	graph := cp.ResourceGraph
+	if graph == "" {
+		graph = "[{}, []]"
+	}
+	var extra *string
+	if cp.ExtraInfo != nil {
+		extra = jsonText(cp.ExtraInfo)
+	}
+	progress := cp.Progress
+	if (cp.Status == model.CheckpointProtecting || cp.Status == model.CheckpointDeleting) && cp.OperationID != "" {
+		if st, err := a.Engine.OperationStatus(r.Context(), cp.OperationID); err == nil {
+			progress = &st.Progress
+		}
+	}
+	v := map[string]any{
+		"id": cp.ID, "project_id": cp.ProjectID, "status": cp.Status,
+		"protection_plan": map[string]any{"id": cp.ProtectionPlan.ID, "name": cp.ProtectionPlan.Name,
+			"provider_id": cp.ProtectionPlan.ProviderID, "resources": res},
+		"resource_graph": graph, "created_at": cp.CreatedAt, "extra_info": extra,
+		"resources_status": orEmpty(cp.ResourcesStatus), "resources_reason": orEmpty(cp.ResourcesReason),
+	}
+	if progress != nil {
+		v["progress"] = progress
+	}
+	return v
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+type checkpointBody struct {
+	PlanID     string         `json:"plan_id"`
+	ExtraInfo  map[string]any `json:"extra-info"`
+	ExtraInfo2 map[string]any `json:"extra_info"`
+}
+
+func (a *API) createCheckpoint(r *http.Request, c *Caller) (any, error) {
+	p, err := a.providerParam(r)
+	if err != nil {
+		return nil, err
+	}
+	var b checkpointBody
+	if err := decode(r, "checkpoint", &b); err != nil {
+		return nil, err
+	}
+	if b.PlanID == "" {
+		return nil, errorf(http.StatusBadRequest, "Invalid input for checkpoint: plan_id is required.")
+	}
+	plan, err := a.plan(r, c, b.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	if plan.ProviderID != p.ID {
+		return nil, errorf(http.StatusBadRequest, "Plan %s belongs to provider %s, not %s.", plan.ID, plan.ProviderID, p.ID)
+	}
+	extra := b.ExtraInfo
+	if extra == nil {
+		extra = b.ExtraInfo2
+	}
+	if extra == nil {
+		extra = map[string]any{"created_by": "manual"}
+	}
+	cp, err := a.Engine.Protect(r.Context(), engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: c.scope()})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"checkpoint": a.checkpointView(r, cp)}, nil
+}
+
+func (a *API) checkpointParam(r *http.Request, c *Caller) (*provider.Provider, *model.Checkpoint, error) {
+	p, err := a.providerParam(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := uuidParam(r, "checkpoint")
+	if err != nil {
+		return nil, nil, err
+	}
+	cp, err := (&checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}).Get(r.Context(), id)
+	if errors.Is(err, checkpoint.ErrNotFound) {
+		return nil, nil, errorf(http.StatusNotFound, "Checkpoint %s could not be found.", id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if cp.ProjectID != c.ProjectID && !c.IsAdmin {
+		return nil, nil, errorf(http.StatusForbidden, "Checkpoint %s belongs to another project.", id)
+	}
+	return p, cp, nil
+}
+
+func (a *API) showCheckpoint(r *http.Request, c *Caller) (any, error) {
+	_, cp, err := a.checkpointParam(r, c)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"checkpoint": a.checkpointView(r, cp)}, nil
+}
+
+func (a *API) deleteCheckpoint(r *http.Request, c *Caller) (any, error) {
+	p, cp, err := a.checkpointParam(r, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Engine.Delete(r.Context(), p.ID, cp.ID, c.scope(), c.IsAdmin); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+var dateOnly = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
+	p, err := a.providerParam(r)
+	if err != nil {
+		return nil, err
+	}
+	limit, marker, err := pageParams(r)
+	if err != nil {
+		return nil, err
+	}
+	asc, err := sortAsc(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	o := checkpoint.ListOptions{ProjectID: c.ProjectID, PlanID: q.Get("plan_id"), StartDate: q.Get("start_date"),
+		EndDate: q.Get("end_date"), Marker: marker, Limit: limit, AllTenants: c.IsAdmin && allTenants(r)}
+	if asc {
+		o.Sort = "asc"
+	}
+	for name, d := range map[string]string{"start_date": o.StartDate, "end_date": o.EndDate} {
+		if d != "" && !dateOnly.MatchString(d) {
+			return nil, errorf(http.StatusBadRequest, "Invalid %s %q: expected YYYY-MM-DD.", name, d)
+		}
+	}
+	if o.StartDate == "" {
+		o.EndDate = "" // Karbor ignores end_date alone
+	}
+	cps, err := (&checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}).List(r.Context(), o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(cps))
+	for i, cp := range cps {
+		out[i] = a.checkpointView(r, cp)
+	}
+	return map[string]any{"checkpoints": out}, nil
+}

@@ -1,0 +1,266 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/store"
+)
+
+type planBody struct {
+	Name        *string          `json:"name"`
+	Description *string          `json:"description"`
+	ProviderID  string           `json:"provider_id"`
+	Parameters  model.Parameters `json:"parameters"`
+	Resources   []model.Resource `json:"resources"`
+	Status      *string          `json:"status"`
+}
+
+func planView(p *model.Plan) map[string]any {
+	res := make([]map[string]any, len(p.Resources))
+	for i, r := range p.Resources {
+		m := map[string]any{"id": r.ID, "type": r.Type, "name": r.Name}
+		if len(r.ExtraInfo) > 0 {
+			m["extra_info"] = r.ExtraInfo
+		}
+		res[i] = m
+	}
+	params := p.Parameters
+	if params == nil {
+		params = model.Parameters{}
+	}
+	return map[string]any{"id": p.ID, "name": p.Name, "description": p.Description, "resources": res,
+		"provider_id": p.ProviderID, "status": p.Status, "parameters": params}
+}
+
+var paramKey = regexp.MustCompile(`^[a-zA-Z0-9-_:.# ]{1,255}$`)
+
+// checkParameters applies Karbor's parameters rules: keys "<type>" or
+// "<type>#<uuid>", values flat maps of strings, integers and booleans.
+func checkParameters(p model.Parameters) error {
+	for k, opts := range p {
+		if !paramKey.MatchString(k) {
+			return errorf(http.StatusBadRequest, "Invalid parameters key %q.", k)
+		}
+		if t, id, ok := strings.Cut(k, "#"); ok {
+			if _, err := uuid.Parse(id); err != nil || t == "" {
+				return errorf(http.StatusBadRequest, "Invalid parameters key %q: expected <type>#<uuid>.", k)
+			}
+		}
+		for name, v := range opts {
+			if !paramKey.MatchString(name) {
+				return errorf(http.StatusBadRequest, "Invalid parameter name %q in %q.", name, k)
+			}
+			switch v.(type) {
+			case string, bool, float64:
+				if f, ok := v.(float64); ok && f != float64(int64(f)) {
+					return errorf(http.StatusBadRequest, "Parameter %s.%s must be a string, an integer or a boolean.", k, name)
+				}
+			default:
+				return errorf(http.StatusBadRequest, "Parameter %s.%s must be a string, an integer or a boolean.", k, name)
+			}
+		}
+	}
+	return nil
+}
+
+func checkResources(rs []model.Resource) error {
+	if len(rs) == 0 {
+		return errorf(http.StatusBadRequest, "Invalid resources: a plan needs at least one resource.")
+	}
+	for i, r := range rs {
+		if r.ID == "" || r.Type == "" || r.Name == "" {
+			return errorf(http.StatusBadRequest, "Invalid resources[%d]: id, type and name are required.", i)
+		}
+	}
+	return nil
+}
+
+func checkName(name *string) error {
+	if name == nil || strings.TrimSpace(*name) == "" || len(*name) > 255 {
+		return errorf(http.StatusBadRequest, "Invalid name: a name of 1 to 255 characters, not blank, is required.")
+	}
+	return nil
+}
+
+func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
+	var b planBody
+	if err := decode(r, "plan", &b); err != nil {
+		return nil, err
+	}
+	if b.Status != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid input for plan: unknown field \"status\".")
+	}
+	if err := checkName(b.Name); err != nil {
+		return nil, err
+	}
+	if b.Description != nil && len(*b.Description) > 255 {
+		return nil, errorf(http.StatusBadRequest, "Invalid description: at most 255 characters.")
+	}
+	if b.Parameters == nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid input for plan: parameters is required (it may be {}).")
+	}
+	if err := checkParameters(b.Parameters); err != nil {
+		return nil, err
+	}
+	if err := checkResources(b.Resources); err != nil {
+		return nil, err
+	}
+	pid, err := uuid.Parse(b.ProviderID)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid provider_id %q: not a UUID.", b.ProviderID)
+	}
+	p, err := a.Providers.Get(pid.String())
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "The provider could not be found.")
+	}
+	if err := a.Engine.ValidateResources(r.Context(), p, model.OpProtect, b.Resources); err != nil {
+		return nil, err
+	}
+	now := a.Now().UTC()
+	plan := &model.Plan{ID: uuid.NewString(), Name: *b.Name, Description: b.Description, ProviderID: p.ID,
+		ProjectID: c.ProjectID, Status: model.PlanSuspended, Resources: b.Resources, Parameters: b.Parameters,
+		CreatedAt: now, UpdatedAt: now}
+	if err := a.Store.Plans.Create(r.Context(), plan); err != nil {
+		return nil, err
+	}
+	return map[string]any{"plan": planView(plan)}, nil
+}
+
+// plan reads a plan the caller may see: another project's is not found.
+func (a *API) plan(r *http.Request, c *Caller, id string) (*model.Plan, error) {
+	p, err := a.Store.Plans.Get(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errorf(http.StatusNotFound, "Plan %s could not be found.", id)
+		}
+		return nil, err
+	}
+	if p.ProjectID != c.ProjectID && !c.IsAdmin {
+		return nil, errorf(http.StatusNotFound, "Plan %s could not be found.", id)
+	}
+	return p, nil
+}
+
+func (a *API) showPlan(r *http.Request, c *Caller) (any, error) {
+	id, err := uuidParam(r, "plan")
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.plan(r, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"plan": planView(p)}, nil
+}
+
+func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
+	id, err := uuidParam(r, "plan")
+	if err != nil {
+		return nil, err
+	}
+	var b planBody
+	if err := decode(r, "plan", &b); err != nil {
+		return nil, err
+	}
+	if b.ProviderID != "" || b.Parameters != nil {
+		return nil, errorf(http.StatusBadRequest, "Only name, description, status and resources of a plan can be updated.")
+	}
+	if b.Name == nil && b.Description == nil && b.Status == nil && b.Resources == nil {
+		return nil, errorf(http.StatusBadRequest, "Missing updated parameters in request body.")
+	}
+	if b.Name != nil {
+		if err := checkName(b.Name); err != nil {
+			return nil, err
+		}
+	}
+	if len(b.Resources) > 0 {
+		if err := checkResources(b.Resources); err != nil {
+			return nil, err
+		}
+	}
+	cur, err := a.plan(r, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.Resources) > 0 {
+		p, err := a.Providers.Get(cur.ProviderID)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Engine.ValidateResources(r.Context(), p, model.OpProtect, b.Resources); err != nil {
+			return nil, err
+		}
+	}
+	p, err := a.Store.Plans.Update(r.Context(), id, func(p *model.Plan) error {
+		if p.Status != model.PlanSuspended {
+			return errorf(http.StatusBadRequest, "The plan can be only updated in suspended status.")
+		}
+		if b.Name != nil {
+			p.Name = *b.Name
+		}
+		if b.Description != nil {
+			p.Description = b.Description
+		}
+		if b.Status != nil {
+			p.Status = *b.Status
+		}
+		if b.Resources != nil {
+			p.Resources = b.Resources
+		}
+		p.UpdatedAt = a.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"plan": planView(p)}, nil
+}
+
+func (a *API) deletePlan(r *http.Request, c *Caller) (any, error) {
+	id, err := uuidParam(r, "plan")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.plan(r, c, id); err != nil {
+		return nil, err
+	}
+	return nil, a.Store.Plans.Delete(r.Context(), id)
+}
+
+func (a *API) listPlans(r *http.Request, c *Caller) (any, error) {
+	limit, marker, err := pageParams(r)
+	if err != nil {
+		return nil, err
+	}
+	asc, err := sortAsc(r)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := a.Store.Plans.List(r.Context(), store.ListOptions{Project: c.ProjectID,
+		AllProjects: c.IsAdmin && allTenants(r), Marker: marker, Limit: limit, Asc: asc})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errorf(http.StatusNotFound, "Marker %s could not be found.", marker)
+		}
+		return nil, err
+	}
+	out := make([]any, len(plans))
+	for i, p := range plans {
+		out[i] = planView(p)
+	}
+	return map[string]any{"plans": out}, nil
+}
+
+func allTenants(r *http.Request) bool {
+	switch strings.ToLower(r.URL.Query().Get("all_tenants")) {
+	case "1", "true", "yes", "y":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,149 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/pouchdp/pouch/shared/engine"
+	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/store"
+)
+
+type restoreBody struct {
+	ProviderID    string           `json:"provider_id"`
+	CheckpointID  string           `json:"checkpoint_id"`
+	Parameters    model.Parameters `json:"parameters"`
+	RestoreTarget *string          `json:"restore_target"`
+	RestoreAuth   map[string]any   `json:"restore_auth"`
+}
+
+func restoreView(rs *model.Restore) map[string]any {
+	params := rs.Parameters
+	if params == nil {
+		params = model.Parameters{}
+	}
+	return map[string]any{"id": rs.ID, "project_id": rs.ProjectID, "provider_id": rs.ProviderID,
+		"checkpoint_id": rs.CheckpointID, "restore_target": rs.RestoreTarget, "parameters": params,
+		"status": rs.Status, "resources_status": orEmpty(rs.ResourcesStatus), "resources_reason": orEmpty(rs.ResourcesReason)}
+}
+
+// createRestore follows Karbor: the restore record is created first; a
+// failure to start is reported as status "fail" with 200, except a
+// checkpoint of another project (403).
+func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
+	var b restoreBody
+	if err := decode(r, "restore", &b); err != nil {
+		return nil, err
+	}
+	pid, err := uuid.Parse(b.ProviderID)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid provider_id %q: not a UUID.", b.ProviderID)
+	}
+	cid, err := uuid.Parse(b.CheckpointID)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid checkpoint_id %q: not a UUID.", b.CheckpointID)
+	}
+	if b.Parameters == nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid input for restore: parameters is required (it may be {}).")
+	}
+	if err := checkParameters(b.Parameters); err != nil {
+		return nil, err
+	}
+	now := a.Now().UTC()
+	rs := &model.Restore{ID: uuid.NewString(), ProjectID: c.ProjectID, ProviderID: pid.String(), CheckpointID: cid.String(),
+		RestoreTarget: b.RestoreTarget, Parameters: b.Parameters, Status: model.RestoreInProgress,
+		ResourcesStatus: map[string]string{}, ResourcesReason: map[string]string{}, CreatedAt: now, UpdatedAt: now}
+	if err := a.Store.Restores.Create(r.Context(), rs); err != nil {
+		return nil, err
+	}
+	err = a.Engine.Restore(r.Context(), rs, c.scope(), c.IsAdmin)
+	if err == nil {
+		return map[string]any{"restore": restoreView(rs)}, nil
+	}
+	a.Log.WarnContext(r.Context(), "restore did not start", "restore", rs.ID, "err", err)
+	rs, uerr := a.Store.Restores.Update(r.Context(), rs.ID, func(rs *model.Restore) error {
+		rs.Status = model.RestoreFail
+		rs.ResourcesReason = map[string]string{"restore": err.Error()}
+		return nil
+	})
+	if uerr != nil {
+		return nil, uerr
+	}
+	if errors.Is(err, engine.ErrForbidden) {
+		return nil, err
+	}
+	return map[string]any{"restore": restoreView(rs)}, nil
+}
+
+func (a *API) showRestore(r *http.Request, c *Caller) (any, error) {
+	id, err := uuidParam(r, "restore")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := a.Store.Restores.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && rs.ProjectID != c.ProjectID && !c.IsAdmin {
+		return nil, errorf(http.StatusNotFound, "Restore %s could not be found.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"restore": restoreView(rs)}, nil
+}
+
+func (a *API) listRestores(r *http.Request, c *Caller) (any, error) {
+	return listTable(r, c, a.Store.Restores, "restores", restoreView)
+}
+
+func (a *API) listOperationLogs(r *http.Request, c *Caller) (any, error) {
+	return listTable(r, c, a.Store.OperationLogs, "operation_logs", operationLogView)
+}
+
+func operationLogView(l *model.OperationLog) map[string]any {
+	return map[string]any{"id": l.ID, "operation_type": l.OperationType, "checkpoint_id": l.CheckpointID,
+		"plan_id": l.PlanID, "provider_id": l.ProviderID, "restore_id": l.RestoreID,
+		"scheduled_operation_id": l.ScheduledOperationID, "status": l.Status,
+		"started_at": karborTime(l.StartedAt), "ended_at": karborTime(l.EndedAt),
+		"error_info": l.ErrorInfo, "extra_info": l.ExtraInfo}
+}
+
+func (a *API) showOperationLog(r *http.Request, c *Caller) (any, error) {
+	id, err := uuidParam(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	l, err := a.Store.OperationLogs.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && l.ProjectID != c.ProjectID && !c.IsAdmin {
+		return nil, errorf(http.StatusNotFound, "Operation log %s could not be found.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"operation_log": operationLogView(l)}, nil
+}
+
+// listTable lists a store table of the caller's project.
+func listTable[T any](r *http.Request, c *Caller, t *store.Table[T], key string, view func(*T) map[string]any) (any, error) {
+	limit, marker, err := pageParams(r)
+	if err != nil {
+		return nil, err
+	}
+	asc, err := sortAsc(r)
+	if err != nil {
+		return nil, err
+	}
+	items, err := t.List(r.Context(), store.ListOptions{Project: c.ProjectID, AllProjects: c.IsAdmin && allTenants(r),
+		Marker: marker, Limit: limit, Asc: asc})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, "Marker %s could not be found.", marker)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(items))
+	for i, it := range items {
+		out[i] = view(it)
+	}
+	return map[string]any{key: out}, nil
+}

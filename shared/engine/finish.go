@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pouchdp/pouch/bank"
+	"github.com/pouchdp/pouch/shared/checkpoint"
+	"github.com/pouchdp/pouch/shared/graph"
+	"github.com/pouchdp/pouch/shared/model"
+)
+
+var (
+	//go:embed lua/guard.lua
+	guardSrc    string
+	guardScript = redis.NewScript(guardSrc)
+)
+
+func (e *Engine) guardKeys(cpID string) []string {
+	b := e.cfg.Prefix + "cp:{" + cpID + "}"
+	return []string{b + ":writer", b + ":readers"}
+}
+
+// guard admits a delete (write) or a restore (read) of a checkpoint: one
+// delete and no restore, or any number of restores and no delete.
+func (e *Engine) guard(ctx context.Context, cpID, opID string, write bool) error {
+	mode := "r"
+	if write {
+		mode = "w"
+	}
+	n, err := guardScript.Run(ctx, e.rdb, e.guardKeys(cpID), opID, mode).Int()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s guard: %w", cpID, err)
+	}
+	switch n {
+	case 0:
+		return fmt.Errorf("%w: checkpoint %s is being deleted", ErrConflict, cpID)
+	case -1:
+		return fmt.Errorf("%w: checkpoint %s is being restored", ErrConflict, cpID)
+	}
+	return nil
+}
+
+func (e *Engine) unguard(ctx context.Context, cpID, opID string, write bool) {
+	k := e.guardKeys(cpID)
+	var err error
+	if write {
+		err = e.rdb.Del(ctx, k[0]).Err()
+	} else {
+		err = e.rdb.SRem(ctx, k[1], opID).Err()
+	}
+	if err != nil {
+		e.log.ErrorContext(ctx, "checkpoint guard not released", "checkpoint", cpID, "op", opID, "err", err)
+	}
+}
+
+// state is an operation's counters and per-resource outcomes in Redis.
+type state struct {
+	Status   string
+	Error    string
+	Progress model.Progress
+	Inflight int64
+	Statuses map[string]string
+	Reasons  map[string]string
+}
+
+func (s state) succeeded() bool {
+	return s.Status == statusRunning && s.Progress.TasksDone >= s.Progress.TasksTotal
+}
+
+func (e *Engine) state(ctx context.Context, opID string) (*state, error) {
+	k := e.keys(opID)
+	var op, rs, rr *redis.MapStringStringCmd
+	err := e.retry(ctx, func() error {
+		_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			op = p.HGetAll(ctx, k.op)
+			rs = p.HGetAll(ctx, k.rstatus)
+			rr = p.HGetAll(ctx, k.rreason)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	f := op.Val()
+	if len(f) == 0 {
+		return nil, fmt.Errorf("%w: %s", errOperationGone, opID)
+	}
+	n := func(name string) int64 { v, _ := strconv.ParseInt(f[name], 10, 64); return v }
+	return &state{
+		Status: f["status"], Error: f["error"], Inflight: n("inflight"),
+		Progress: model.Progress{ResourcesDone: n("res_done"), ResourcesTotal: n("res_total"),
+			TasksDone: n("tasks_done"), TasksTotal: n("tasks_total"), BytesDone: n("bytes_done"), BytesTotal: n("bytes_total")},
+		Statuses: rs.Val(), Reasons: rr.Val(),
+	}, nil
+}
+
+// Status is an operation's state as callers see it.
+type Status struct {
+	Status   string // running, failing, succeeded, failed
+	Error    string
+	Progress model.Progress
+}
+
+// OperationStatus reads an operation's status and progress from Redis.
+func (e *Engine) OperationStatus(ctx context.Context, opID string) (*Status, error) {
+	s, err := e.state(ctx, opID)
+	if errors.Is(err, errOperationGone) {
+		return nil, fmt.Errorf("%w: operation %s", ErrNotFound, opID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Status{Status: s.Status, Error: s.Error, Progress: s.Progress}, nil
+}
+
+// finish gives an operation whose graph has ended its final state: the
+// checkpoint (or restore) and the operation log, then releases the lease and
+// lets the operation's keys expire. The caller holds the finish claim. It is
+// safe to run again (Sweep does, if a finisher dies).
+func (e *Engine) finish(ctx context.Context, opID string) error {
+	op, err := e.operation(ctx, opID)
+	if err != nil {
+		return err
+	}
+	s, err := e.state(ctx, opID)
+	if err != nil {
+		return err
+	}
+	if s.Status == statusSucceeded || s.Status == statusFailed {
+		return nil
+	}
+	ok := s.succeeded()
+	p, err := e.Providers.Get(op.ProviderID)
+	if err != nil {
+		return err
+	}
+	col := &checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}
+	var final string
+	switch op.Type {
+	case model.OpRestore:
+		final, err = e.finishRestore(ctx, op, s, ok)
+	default:
+		final, err = e.finishCheckpoint(ctx, col, op, s, ok)
+	}
+	if err != nil {
+		return fmt.Errorf("finish operation %s: %w", op.ID, err)
+	}
+	now := e.now().UTC()
+	if _, err := e.Store.OperationLogs.Update(ctx, op.LogID, func(l *model.OperationLog) error {
+		l.Status, l.EndedAt = final, &now
+		if s.Error != "" {
+			l.ErrorInfo = &s.Error
+		}
+		return nil
+	}); err != nil {
+		e.log.ErrorContext(ctx, "operation log not updated", "op", op.ID, "err", err)
+	}
+	if op.Type != model.OpRestore {
+		if err := p.Bank.ReleaseLease(ctx, op.ID); err != nil {
+			e.log.WarnContext(ctx, "bank lease not released; it will expire", "op", op.ID, "err", err)
+		}
+	}
+	switch op.Type {
+	case model.OpRestore:
+		e.unguard(ctx, op.CheckpointID, op.ID, false)
+	case model.OpDelete:
+		e.unguard(ctx, op.CheckpointID, op.ID, true)
+	}
+	status := statusFailed
+	if ok {
+		status = statusSucceeded
+	}
+	k := e.keys(op.ID)
+	_, err = e.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		pp.HSet(ctx, k.op, "status", status, "ended_at", now.UnixMilli())
+		for _, key := range k.all() {
+			pp.Expire(ctx, key, e.cfg.KeepFor)
+		}
+		pp.ZRem(ctx, e.activeKey(), op.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish operation %s: %w", op.ID, err)
+	}
+	e.log.InfoContext(ctx, "operation finished", "op", op.ID, "type", op.Type, "checkpoint", op.CheckpointID,
+		"status", final, "took", now.Sub(op.StartedAt), "resources", s.Progress.ResourcesDone,
+		"bytes", s.Progress.BytesDone, "error", s.Error)
+	return nil
+}
+
+func (e *Engine) finishCheckpoint(ctx context.Context, col *checkpoint.Collection, op *Operation, s *state, ok bool) (string, error) {
+	cp, err := col.Get(ctx, op.CheckpointID)
+	if err != nil {
+		return "", err
+	}
+	statuses := s.Statuses
+	if !ok {
+		// Name every resource: those that never got through are skipped.
+		if g, err := graph.Parse(cp.ResourceGraph); err == nil {
+			for _, r := range g.Resources() {
+				if _, seen := statuses[r.StatusKey()]; !seen {
+					statuses[r.StatusKey()] = model.ResourceSkipped
+				}
+			}
+		}
+	}
+	cp.ResourcesStatus, cp.ResourcesReason = statuses, s.Reasons
+	progress := s.Progress
+	cp.Progress = &progress
+	cp.UpdatedAt = e.now().UTC()
+	switch {
+	case op.Type == model.OpProtect && ok:
+		cp.Status = model.CheckpointAvailable
+	case op.Type == model.OpProtect:
+		cp.Status = model.CheckpointError
+	case op.Type == model.OpDelete && ok:
+		cp.Status = model.CheckpointDeleted
+		// Plugins delete their data; whatever one left behind goes too.
+		if err := bank.DeletePrefix(ctx, col.Bank, checkpoint.DataPrefix(cp.ID)+"resource-data/"); err != nil {
+			return "", err
+		}
+		if err := col.RemoveIndices(ctx, cp); err != nil {
+			return "", err
+		}
+	default:
+		cp.Status = model.CheckpointErrorDeleting
+	}
+	if err := col.Update(ctx, cp); err != nil {
+		return "", err
+	}
+	return cp.Status, nil
+}
+
+func (e *Engine) finishRestore(ctx context.Context, op *Operation, s *state, ok bool) (string, error) {
+	final := model.RestoreFail
+	if ok {
+		final = model.RestoreSuccess
+	}
+	_, err := e.Store.Restores.Update(ctx, op.RestoreID, func(r *model.Restore) error {
+		r.Status, r.ResourcesStatus, r.ResourcesReason, r.UpdatedAt = final, s.Statuses, s.Reasons, e.now().UTC()
+		return nil
+	})
+	return final, err
+}
+
+// Sweep finishes operations whose graph has ended but whose finisher died
+// (its claim expired). It returns how many it finished.
+func (e *Engine) Sweep(ctx context.Context) (int, error) {
+	ids, err := e.rdb.ZRange(ctx, e.activeKey(), 0, -1).Result()
+	if err != nil {
+		return 0, fmt.Errorf("sweep: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		s, err := e.state(ctx, id)
+		if errors.Is(err, errOperationGone) {
+			e.rdb.ZRem(ctx, e.activeKey(), id)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ended := s.succeeded() || (s.Status == statusFailing && s.Inflight <= 0)
+		if !ended {
+			continue
+		}
+		claimed, err := e.rdb.SetNX(ctx, e.keys(id).finish, "sweep", e.cfg.FinishLease).Result()
+		if err != nil || !claimed {
+			continue
+		}
+		e.log.WarnContext(ctx, "finishing an operation its finisher left", "op", id)
+		if err := e.finish(ctx, id); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

@@ -1,0 +1,111 @@
+package protection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/pouchdp/pouch/shared/model"
+)
+
+// Catalog holds every protectable Pouch knows, by type. Several protectables
+// may serve one type (two providers with directory plugins); their answers
+// are merged.
+type Catalog struct {
+	byType map[string][]Protectable
+	log    *slog.Logger
+}
+
+// NewCatalog returns an empty catalog.
+func NewCatalog(log *slog.Logger) *Catalog {
+	return &Catalog{byType: map[string][]Protectable{}, log: log}
+}
+
+// Add registers p.
+func (c *Catalog) Add(p Protectable) { c.byType[p.Type()] = append(c.byType[p.Type()], p) }
+
+// Types lists the protectable types, sorted.
+func (c *Catalog) Types() []string {
+	out := make([]string, 0, len(c.byType))
+	for t := range c.byType {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Has reports whether t is a known type.
+func (c *Catalog) Has(t string) bool { return len(c.byType[t]) > 0 }
+
+// DependentTypes are the types whose parent types include t.
+func (c *Catalog) DependentTypes(t string) []string {
+	var out []string
+	for typ, ps := range c.byType {
+		for _, p := range ps {
+			if slices.Contains(p.ParentTypes(), t) && !slices.Contains(out, typ) {
+				out = append(out, typ)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// List merges the instances of type t, without duplicates.
+func (c *Catalog) List(ctx context.Context, s Scope, t string) ([]model.Resource, error) {
+	var out []model.Resource
+	seen := map[model.ResourceKey]bool{}
+	for _, p := range c.byType[t] {
+		rs, err := p.List(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", t, err)
+		}
+		for _, r := range rs {
+			if !seen[r.Key()] {
+				seen[r.Key()] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Show finds one instance of type t.
+func (c *Catalog) Show(ctx context.Context, s Scope, t, id string) (model.Resource, error) {
+	for _, p := range c.byType[t] {
+		r, err := p.Show(ctx, s, id)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return model.Resource{}, err
+		}
+	}
+	return model.Resource{}, fmt.Errorf("%w: %s %s", ErrNotFound, t, id)
+}
+
+// Dependents returns what r depends on: the union, over protectables whose
+// parent types include r's type, of their dependents of r. A protectable that
+// fails is logged and contributes nothing, as in Karbor.
+func (c *Catalog) Dependents(ctx context.Context, s Scope, r model.Resource) ([]model.Resource, error) {
+	var out []model.Resource
+	for _, t := range c.Types() {
+		for _, p := range c.byType[t] {
+			if !slices.Contains(p.ParentTypes(), r.Type) {
+				continue
+			}
+			rs, err := p.Dependents(ctx, s, r)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				c.log.WarnContext(ctx, "dependent resources failed", "type", t, "parent", r.StatusKey(), "err", err)
+				continue
+			}
+			out = append(out, rs...)
+		}
+	}
+	return out, nil
+}
