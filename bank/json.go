@@ -48,10 +48,12 @@ func PutBytes(ctx context.Context, b Bank, key string, data []byte) error {
 	return b.Put(ctx, key, bytes.NewReader(data))
 }
 
-// DeletePrefix deletes every object under prefix.
+// DeletePrefix deletes every object under prefix. It pages with a marker,
+// so a bank whose listings lag behind its deletes cannot make it loop.
 func DeletePrefix(ctx context.Context, b Bank, prefix string) error {
+	marker := ""
 	for {
-		keys, err := b.List(ctx, ListOptions{Prefix: prefix, Limit: 1000})
+		keys, err := b.List(ctx, ListOptions{Prefix: prefix, Marker: marker, Limit: 1000})
 		if err != nil {
 			return err
 		}
@@ -63,5 +65,6 @@ func DeletePrefix(ctx context.Context, b Bank, prefix string) error {
 		if len(keys) < 1000 {
 			return nil
 		}
+		marker = keys[len(keys)-1]
 	}
 }

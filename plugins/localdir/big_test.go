@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pouchdp/pouch/tests/treetest"
+
 	"github.com/pouchdp/pouch/shared/model"
 )
 
@@ -63,7 +65,7 @@ func TestBigFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "small.txt"), []byte("small"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want := snapshot(t, src)
+	want := treetest.Snapshot(t, src)
 	r := ResourceFor(src)
 
 	stop := watchHeap()
@@ -88,7 +90,7 @@ func TestBigFile(t *testing.T) {
 		}
 	}
 
-	removeTree(t, src)
+	treetest.RemoveAll(t, src)
 
 	stop = watchHeap()
 	start = time.Now()
@@ -98,7 +100,7 @@ func TestBigFile(t *testing.T) {
 	if p := hc.Progress.(*counter); p.total.Load() != size+5 || p.done.Load() != size+5 {
 		t.Errorf("restore progress %d/%d, want %d", p.done.Load(), p.total.Load(), size+5)
 	}
-	compareTrees(t, snapshot(t, src), want)
+	treetest.Compare(t, treetest.Snapshot(t, src), want)
 
 	t.Logf("protect %v (peak HeapInuse %.1f MiB), restore %v (peak HeapInuse %.1f MiB)",
 		protectTime, float64(protectPeak)/(1<<20), restoreTime, float64(restorePeak)/(1<<20))

@@ -14,7 +14,7 @@ func (p *Plugin) delete(ctx context.Context, hc *protection.HookContext) error {
 	if err := checkIdentity(hc.Resource); err != nil {
 		return err
 	}
-	prefix := hc.DataKey("") + "/"
+	prefix := hc.DataPrefix()
 	if err := bank.DeletePrefix(ctx, hc.Bank, prefix); err != nil {
 		return fmt.Errorf("delete backup of %s: %w", hc.Resource.Name, transientIf(err))
 	}

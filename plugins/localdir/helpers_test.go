@@ -2,12 +2,7 @@ package localdir
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -185,111 +180,4 @@ func (e *env) manifest(r model.Resource) Manifest {
 		e.t.Fatal(err)
 	}
 	return m
-}
-
-// node is what the tree comparison looks at for one entry.
-type node struct {
-	Kind   string
-	Mode   fs.FileMode
-	Size   int64
-	SHA256 string
-	Target string
-	MTime  int64 // UnixNano; files and directories only
-}
-
-// snapshot describes the tree at root: every directory, regular file and
-// symlink (other types are left out, as protect leaves them out).
-func snapshot(t *testing.T, root string) map[string]node {
-	t.Helper()
-	out := map[string]node{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		n := node{Mode: fi.Mode()}
-		switch fi.Mode().Type() {
-		case 0:
-			n.Kind, n.Size, n.MTime = "file", fi.Size(), fi.ModTime().UnixNano()
-			n.SHA256 = hashFile(t, p)
-		case fs.ModeDir:
-			n.Kind, n.MTime = "dir", fi.ModTime().UnixNano()
-		case fs.ModeSymlink:
-			n.Kind = "symlink"
-			if n.Target, err = os.Readlink(p); err != nil {
-				return err
-			}
-		default:
-			return nil
-		}
-		out[rel] = n
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func hashFile(t *testing.T, p string) string {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// compareTrees fails the test unless got and want describe the same tree.
-func compareTrees(t *testing.T, got, want map[string]node) {
-	t.Helper()
-	for rel, w := range want {
-		g, ok := got[rel]
-		if !ok {
-			t.Errorf("%q missing", rel)
-			continue
-		}
-		if g != w {
-			t.Errorf("%q differs:\n got  %+v\n want %+v", rel, g, w)
-		}
-	}
-	for rel := range got {
-		if _, ok := want[rel]; !ok {
-			t.Errorf("%q unexpected", rel)
-		}
-	}
-}
-
-// fileBytes is the total size of the regular files of a snapshot.
-func fileBytes(s map[string]node) int64 {
-	var n int64
-	for _, x := range s {
-		if x.Kind == "file" {
-			n += x.Size
-		}
-	}
-	return n
-}
-
-// removeTree removes dir even where modes forbid writing.
-func removeTree(t *testing.T, dir string) {
-	t.Helper()
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o700)
-		}
-		return nil
-	})
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -193,13 +193,13 @@ func (p *Plugin) Schemas(resourceType string) protection.Schemas {
 			"properties": map[string]any{
 				"exclude": map[string]any{
 					"title": "Exclude",
-					"description": "Glob patterns (path.Match syntax) of entries not to protect, matched " +
-						"against the path relative to the directory, e.g. \"cache\" or \"logs/*.log\"; " +
+					"description": "Comma-separated glob patterns (path.Match syntax) of entries not to " +
+						"protect, matched against the path relative to the directory, e.g. \"cache,logs/*.log\"; " +
 						"a pattern without \"/\" also matches base names anywhere. An excluded directory " +
-						"is skipped with its contents.",
-					"type":    "array",
-					"items":   map[string]any{"type": "string"},
-					"default": []any{},
+						"is skipped with its contents. (Karbor's plan parameters are flat strings, integers " +
+						"and booleans, so this is one string.)",
+					"type":    "string",
+					"default": "",
 				},
 			},
 		},

@@ -319,7 +319,7 @@ func TestSchemas(t *testing.T) {
 		p, _ := props[name].(map[string]any)
 		return p
 	}
-	if p := prop(s.Options, "exclude"); p["type"] != "array" {
+	if p := prop(s.Options, "exclude"); p["type"] != "string" { // Karbor parameters are scalars
 		t.Errorf("options exclude: %v", p)
 	}
 	if p := prop(s.Restore, "restore_path"); p["type"] != "string" {

@@ -33,7 +33,7 @@ func (p *Plugin) protect(ctx context.Context, hc *protection.HookContext) error 
 	}
 	// Start from nothing, so that a retried attempt leaves no chunk of an
 	// earlier one behind.
-	if err := bank.DeletePrefix(ctx, hc.Bank, hc.DataKey("")+"/"); err != nil {
+	if err := bank.DeletePrefix(ctx, hc.Bank, hc.DataPrefix()); err != nil {
 		return fmt.Errorf("protect %s: clear earlier attempt: %w", hc.Resource.Name, transientIf(err))
 	}
 	if err := putStatus(ctx, hc, "protecting"); err != nil {

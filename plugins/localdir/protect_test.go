@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pouchdp/pouch/tests/treetest"
+
 	"github.com/pouchdp/pouch/bank"
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/protection"
@@ -114,12 +116,12 @@ func TestProtectWipeRestore(t *testing.T) {
 	e := newEnv(t, testChunk)
 	src := filepath.Join(e.root, "src")
 	fifo := buildTree(t, src, testChunk)
-	want := snapshot(t, src)
+	want := treetest.Snapshot(t, src)
 	r := ResourceFor(src)
 
 	hc := e.mustRun(model.OpProtect, r, nil)
 	prog := hc.Progress.(*counter)
-	if got, want := prog.total.Load(), fileBytes(want); got != want || prog.done.Load() != want {
+	if got, want := prog.total.Load(), treetest.FileBytes(want); got != want || prog.done.Load() != want {
 		t.Errorf("protect progress: total %d, done %d; want %d", got, prog.done.Load(), want)
 	}
 	if n := prog.totalCalls.Load(); n != 1 {
@@ -143,7 +145,7 @@ func TestProtectWipeRestore(t *testing.T) {
 	if err := bank.GetJSON(context.Background(), e.bank, protection.ResourceDataKey(e.cp, r.ID, metadataObject), &md); err != nil {
 		t.Fatal(err)
 	}
-	if md.Bytes != fileBytes(want) || md.Path != src || md.ChunkSize != testChunk {
+	if md.Bytes != treetest.FileBytes(want) || md.Path != src || md.ChunkSize != testChunk {
 		t.Errorf("metadata %+v", md)
 	}
 	if data, _ := bank.GetBytes(context.Background(), e.bank, protection.ResourceDataKey(e.cp, r.ID, statusObject)); string(data) != "available" {
@@ -168,13 +170,13 @@ func TestProtectWipeRestore(t *testing.T) {
 		t.Errorf("%d objects, want %d chunks + status, manifest, metadata", got, md.Chunks)
 	}
 
-	removeTree(t, src)
+	treetest.RemoveAll(t, src)
 
 	hc = e.mustRun(model.OpRestore, r, nil)
-	compareTrees(t, snapshot(t, src), want)
+	treetest.Compare(t, treetest.Snapshot(t, src), want)
 	prog = hc.Progress.(*counter)
-	if prog.total.Load() != fileBytes(want) || prog.done.Load() != fileBytes(want) {
-		t.Errorf("restore progress: total %d, done %d; want %d", prog.total.Load(), prog.done.Load(), fileBytes(want))
+	if prog.total.Load() != treetest.FileBytes(want) || prog.done.Load() != treetest.FileBytes(want) {
+		t.Errorf("restore progress: total %d, done %d; want %d", prog.total.Load(), prog.done.Load(), treetest.FileBytes(want))
 	}
 	if st, _ := hc.Status.(*statuses).get(ResourceType + "#" + r.ID); st != "available" {
 		t.Errorf("restore status %q, want available", st)
@@ -185,14 +187,14 @@ func TestProtectWipeRestore(t *testing.T) {
 
 	// Restoring again over the restored tree is harmless (a retried hook).
 	e.mustRun(model.OpRestore, r, nil)
-	compareTrees(t, snapshot(t, src), want)
+	treetest.Compare(t, treetest.Snapshot(t, src), want)
 }
 
 func TestRestoreToOtherPath(t *testing.T) {
 	e := newEnv(t, testChunk)
 	src := filepath.Join(e.root, "src")
 	buildTree(t, src, testChunk)
-	want := snapshot(t, src)
+	want := treetest.Snapshot(t, src)
 	r := ResourceFor(src)
 	e.mustRun(model.OpProtect, r, nil)
 
@@ -221,8 +223,8 @@ func TestRestoreToOtherPath(t *testing.T) {
 			if err := e.runHooks(hc); err != nil {
 				t.Fatal(err)
 			}
-			compareTrees(t, snapshot(t, tt.target), want)
-			compareTrees(t, snapshot(t, src), want) // original untouched
+			treetest.Compare(t, treetest.Snapshot(t, tt.target), want)
+			treetest.Compare(t, treetest.Snapshot(t, src), want) // original untouched
 			newID := IDFor(tt.target)
 			if id, _, _ := hc.NewResources.Get(context.Background(), r.ID); id != newID {
 				t.Errorf("new resource %q, want %q", id, newID)
@@ -287,11 +289,11 @@ func TestRestoreCorruptChunk(t *testing.T) {
 	}
 
 	// Over the original: the original file is left as it was.
-	want := hashFile(t, filepath.Join(src, "multi.bin"))
+	want := treetest.HashFile(t, filepath.Join(src, "multi.bin"))
 	if _, err := e.run(model.OpRestore, r, nil); err == nil {
 		t.Fatal("restore of a corrupt chunk succeeded")
 	}
-	if got := hashFile(t, filepath.Join(src, "multi.bin")); got != want {
+	if got := treetest.HashFile(t, filepath.Join(src, "multi.bin")); got != want {
 		t.Errorf("original multi.bin changed by a failed restore")
 	}
 
@@ -315,7 +317,7 @@ func TestVerify(t *testing.T) {
 	if st, _ := hc.Status.(*statuses).get(ResourceType + "#" + r.ID); st != "available" {
 		t.Errorf("verify status %q", st)
 	}
-	want := fileBytes(snapshot(t, src))
+	want := treetest.FileBytes(treetest.Snapshot(t, src))
 	if p := hc.Progress.(*counter); p.total.Load() != want || p.done.Load() != want {
 		t.Errorf("verify progress %d/%d, want %d", p.done.Load(), p.total.Load(), want)
 	}
@@ -374,7 +376,7 @@ func TestExclude(t *testing.T) {
 	params := map[string]any{"exclude": []any{"*.bin", "links", "/a/b/c"}}
 	e.mustRun(model.OpProtect, r, params)
 
-	want := snapshot(t, src)
+	want := treetest.Snapshot(t, src)
 	for rel := range want {
 		s := filepath.ToSlash(rel)
 		if strings.HasSuffix(s, ".bin") || s == "links" || strings.HasPrefix(s, "links/") || s == "a/b/c" || strings.HasPrefix(s, "a/b/c/") {
@@ -383,10 +385,10 @@ func TestExclude(t *testing.T) {
 	}
 	dst := filepath.Join(e.root, "dst")
 	e.mustRun(model.OpRestore, r, map[string]any{"restore_path": dst})
-	got := snapshot(t, dst)
+	got := treetest.Snapshot(t, dst)
 	// Directories whose contents were excluded keep their original mtime,
 	// which is what was saved: compare everything.
-	compareTrees(t, got, want)
+	treetest.Compare(t, got, want)
 
 	for _, bad := range []any{[]any{"[a-"}, []any{3}, 42} {
 		if _, err := e.run(model.OpProtect, r, map[string]any{"exclude": bad}); err == nil {

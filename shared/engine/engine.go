@@ -262,6 +262,14 @@ func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Sco
 	if err := e.guard(ctx, cp.ID, op.ID, false); err != nil {
 		return err
 	}
+	r.OperationID = op.ID
+	if _, err := e.Store.Restores.Update(ctx, r.ID, func(rec *model.Restore) error {
+		rec.OperationID = op.ID
+		return nil
+	}); err != nil {
+		e.unguard(ctx, cp.ID, op.ID, false)
+		return err
+	}
 	if err := e.start(ctx, op, g, model.RestoreInProgress); err != nil {
 		e.unguard(ctx, cp.ID, op.ID, false)
 		return err

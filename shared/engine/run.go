@@ -202,6 +202,7 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 			return err
 		}
 		hc.Log.WarnContext(ctx, "hook failed transiently, retrying", "attempt", attempt, "err", err)
+		prog.rollback() // the next attempt reports its bytes again
 		if err := sleep(ctx, backoff(e.cfg.RetryBase, e.cfg.RetryMax, attempt)); err != nil {
 			return err
 		}
@@ -268,15 +269,29 @@ func (e *Engine) renewLease(ctx context.Context, p *provider.Provider, op *Opera
 	}
 }
 
-// progress counts a hook's bytes until they are sent to Redis.
-type progress struct{ done, total atomic.Int64 }
+// progress counts a hook's bytes until they are sent to Redis (done and
+// total are the deltas not sent yet), and what the current attempt reported
+// in all, so that a retried attempt can take it back.
+type progress struct {
+	done, total               atomic.Int64
+	attemptDone, attemptTotal atomic.Int64
+}
 
-func (p *progress) AddTotal(n int64) { p.total.Add(n) }
-func (p *progress) AddDone(n int64)  { p.done.Add(n) }
+func (p *progress) AddTotal(n int64) { p.total.Add(n); p.attemptTotal.Add(n) }
+func (p *progress) AddDone(n int64)  { p.done.Add(n); p.attemptDone.Add(n) }
+
 func (p *progress) take() (done, total int64) {
 	return p.done.Swap(0), p.total.Swap(0)
 }
+
+// give puts back deltas that could not be sent.
 func (p *progress) give(done, total int64) { p.done.Add(done); p.total.Add(total) }
+
+// rollback takes back everything the failed attempt reported.
+func (p *progress) rollback() {
+	p.done.Add(-p.attemptDone.Swap(0))
+	p.total.Add(-p.attemptTotal.Swap(0))
+}
 
 type newResources struct {
 	rdb redis.UniversalClient

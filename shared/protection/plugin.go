@@ -172,6 +172,10 @@ func (hc *HookContext) DataKey(name string) string {
 	return ResourceDataKey(hc.CheckpointID, hc.Resource.ID, name)
 }
 
+// DataPrefix is the prefix of every object of the hook's resource in its
+// checkpoint, ending in "/" so that it never matches another resource.
+func (hc *HookContext) DataPrefix() string { return hc.DataKey("") + "/" }
+
 // ResourceDataKey is /checkpoints/<cp>/resource-data/<resource id>/<name>.
 func ResourceDataKey(checkpointID, resourceID, name string) string {
 	k := bank.Join("checkpoints", checkpointID, "resource-data", resourceID)

@@ -1,0 +1,99 @@
+// Command pouch runs Pouch. "pouch serve" is the embedded default: every
+// function in one local process on 127.0.0.1, a local-directory bank and
+// Redis started as a child process.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/pouchdp/pouch/shared/embedded"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: pouch <command> [flags]
+
+commands:
+  serve     run every function in this process (the embedded default)
+  version   print the version
+
+Run "pouch serve -h" for its flags.
+`)
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		usage()
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:])
+	case "version":
+		v := "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			v = bi.Main.Version
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" {
+					v += " " + s.Value
+				}
+			}
+		}
+		fmt.Println("pouch", v)
+		return 0
+	case "-h", "--help", "help":
+		usage()
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "pouch: unknown command %q\n", args[0])
+	usage()
+	return 2
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var cfg embedded.Config
+	workers, _ := strconv.Atoi(env("POUCH_WORKERS", "16"))
+	fs.StringVar(&cfg.Listen, "listen", env("POUCH_LISTEN", "127.0.0.1:8799"), "address to serve on (loopback only) [POUCH_LISTEN]")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("POUCH_DATA_DIR", ".pouch"), "bank, Redis data and providers.d [POUCH_DATA_DIR]")
+	fs.StringVar(&cfg.ProvidersDir, "providers-dir", env("POUCH_PROVIDERS_DIR", ""), "provider .conf files (default <data-dir>/providers.d, seeded with the shipped providers) [POUCH_PROVIDERS_DIR]")
+	fs.StringVar(&cfg.RedisAddr, "redis", env("POUCH_REDIS", ""), "Redis host:port or redis:// URL (default: start redis-server in <data-dir>/redis) [POUCH_REDIS]")
+	fs.IntVar(&cfg.Workers, "workers", workers, "hooks run at once [POUCH_WORKERS]")
+	fs.DurationVar(&cfg.TickEvery, "tick", time.Minute, "period of the tick function")
+	level := fs.String("log-level", env("POUCH_LOG_LEVEL", "info"), "debug, info, warn or error [POUCH_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(os.Stderr, "pouch: -log-level: %v\n", err)
+		return 2
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := embedded.Run(ctx, cfg); err != nil {
+		cfg.Log.Error("pouch stopped", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,6 @@
+// Package embedded is Pouch's embedded default: every function (api, hook,
+// tick) in one local process, behind the local OpenFaaS-style provider, with
+// hooks dispatched through the in-process invoker, a local cron invoking
+// tick, Redis started as a child process (or an embedded, non-durable one),
+// and the shipped providers (local directory, noop) on a local-directory bank.
+package embedded

@@ -1,0 +1,129 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pouchdp/pouch/functions/api"
+	"github.com/pouchdp/pouch/functions/hook"
+	"github.com/pouchdp/pouch/functions/tick"
+	"github.com/pouchdp/pouch/shared/app"
+	"github.com/pouchdp/pouch/shared/invoke"
+	"github.com/pouchdp/pouch/shared/provider"
+	"github.com/pouchdp/pouch/shared/redisserver"
+	"github.com/pouchdp/pouch/shared/runtime"
+)
+
+// Config of the embedded runtime.
+type Config struct {
+	Listen       string        // 127.0.0.1:8799
+	DataDir      string        // bank, Redis data, providers.d
+	ProvidersDir string        // default <DataDir>/providers.d, seeded with the shipped providers
+	RedisAddr    string        // empty: start redis-server (or an embedded Redis) in <DataDir>/redis
+	Workers      int           // hook workers
+	TickEvery    time.Duration // local cron period of the tick function (1m)
+	Log          *slog.Logger
+}
+
+// Run serves until ctx ends, then stops gracefully.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Log
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return err
+	}
+	provDir := cfg.ProvidersDir
+	if provDir == "" {
+		provDir = filepath.Join(dataDir, "providers.d")
+		if wrote, err := provider.WriteDefaults(provDir); err != nil {
+			return err
+		} else if wrote {
+			log.Info("wrote the shipped providers; edit them to change banks and allowed roots", "dir", provDir)
+		}
+	}
+	redisAddr := cfg.RedisAddr
+	if redisAddr == "" {
+		addr, closer, err := redisserver.Auto(ctx, redisserver.Options{Dir: filepath.Join(dataDir, "redis"), AppendOnly: true, Log: log})
+		if err != nil {
+			return fmt.Errorf("start redis: %w", err)
+		}
+		defer closeLogged(log, "redis", closer)
+		redisAddr = addr
+	}
+	inv := invoke.NewLocal(cfg.Workers, log)
+	a, err := app.New(ctx, app.Config{RedisAddr: redisAddr, ProvidersDir: provDir,
+		Env: app.EnvWith(map[string]string{"POUCH_DATA_DIR": dataDir})}, inv, log)
+	if err != nil {
+		inv.Close()
+		return err
+	}
+	defer closeLogged(log, "app", a)
+	jobs := tick.Jobs(a)
+	inv.Register("hook", hook.Func(a.Engine))
+	inv.Register("tick", tick.Func(log, jobs))
+	apiHandler := api.Handler(a)
+	faas := runtime.New([]runtime.Function{
+		{Name: "api", Handler: apiHandler},
+		{Name: "hook", Handler: hook.Handler(a.Engine, log)},
+		{Name: "tick", Handler: tick.Handler(log, jobs),
+			Annotations: map[string]string{"topic": "cron-function", "schedule": "* * * * *"}},
+	}, log)
+	mux := http.NewServeMux()
+	for _, prefix := range []string{"/function/", "/system/", "/healthz"} {
+		mux.Handle(prefix, faas.Handler())
+	}
+	mux.Handle("/", apiHandler)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go cron(ctx, inv, cfg.TickEvery, log)
+	log.Info("pouch is serving", "api", "http://"+cfg.Listen+"/v1/<project>", "functions", "http://"+cfg.Listen+"/function/{api,hook,tick}",
+		"data", dataDir, "providers", provDir, "redis", redisAddr)
+	err = runtime.Serve(ctx, cfg.Listen, mux, log)
+	// Let running hooks record their outcome before the connections close.
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	if werr := inv.Wait(wctx); werr != nil {
+		log.Warn("stopping with hooks still running; their operations finish after a restart or fail by lease", "err", werr)
+	}
+	inv.Close()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// cron invokes the tick function every period, on the boundary, as the
+// OpenFaaS cron connector does for "* * * * *".
+func cron(ctx context.Context, inv *invoke.Local, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	for {
+		next := time.Now().Truncate(every).Add(every)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(next)):
+			if err := inv.Invoke(ctx, "tick", nil); err != nil && ctx.Err() == nil {
+				log.Error("tick not invoked", "err", err)
+			}
+		}
+	}
+}
+
+func closeLogged(log *slog.Logger, what string, c io.Closer) {
+	if err := c.Close(); err != nil {
+		log.Warn("close", "what", what, "err", err)
+	}
+}
