@@ -62,6 +62,7 @@ var tests = []test{
 	{name: "lease/release", parallel: true, run: testLeaseRelease},
 	{name: "lease/missing", parallel: true, run: testLeaseMissing},
 	{name: "lease/independent_owners", parallel: true, run: testLeaseIndependent},
+	{name: "lease/renew_never_resurrects", parallel: true, run: testLeaseRenewRace},
 }
 
 // Run runs the conformance suite. open returns a fresh, empty bank; it is
@@ -913,4 +914,37 @@ func testLeaseIndependent(t *testing.T, b bank.Bank) {
 	release(t, b, c)
 	wantValid(t, b, c, false)
 	wantList(t, b, bank.ListOptions{}, nil)
+}
+
+// testLeaseRenewRace: renews racing a release never bring the lease back.
+// An operation whose lease was released (or expired) must stay dead.
+func testLeaseRenewRace(t *testing.T, b bank.Bank) {
+	ctx := context.Background()
+	for i := range 20 {
+		owner := fmt.Sprintf("race-owner-%d", i)
+		if err := b.AcquireLease(ctx, owner, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for range 30 {
+					_ = b.RenewLease(ctx, owner, time.Minute) // fails once released
+				}
+			}()
+		}
+		close(start)
+		time.Sleep(time.Millisecond)
+		if err := b.ReleaseLease(ctx, owner); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if valid, err := b.LeaseValid(ctx, owner); err != nil || valid {
+			t.Fatalf("%s: valid=%v err=%v after release and racing renews", owner, valid, err)
+		}
+	}
 }

@@ -263,20 +263,39 @@ func (b *Bank) writeLease(ctx context.Context, p, owner string, ttl time.Duratio
 	return writeAtomic(ctx, p, strings.NewReader(string(data)))
 }
 
+// lockLeases runs f holding an exclusive flock on the leases directory's lock
+// file, so that a check and a write of one lease are one step, across
+// goroutines and processes: a renew can never bring back a lease that was
+// released or expired in between.
+func (b *Bank) lockLeases(f func() error) error {
+	lf, err := os.OpenFile(filepath.Join(b.leases, "~lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return fmt.Errorf("fsbank: lease lock: %w", err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("fsbank: lease lock: %w", err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+	return f()
+}
+
 // AcquireLease implements bank.Bank.
 func (b *Bank) AcquireLease(ctx context.Context, owner string, ttl time.Duration) error {
 	p, err := b.leasePath(owner)
 	if err != nil {
 		return err
 	}
-	_, live, err := b.readLease(p)
-	if err != nil {
-		return err
-	}
-	if live {
-		return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrLeaseHeld)
-	}
-	return b.writeLease(ctx, p, owner, ttl)
+	return b.lockLeases(func() error {
+		_, live, err := b.readLease(p)
+		if err != nil {
+			return err
+		}
+		if live {
+			return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrLeaseHeld)
+		}
+		return b.writeLease(ctx, p, owner, ttl)
+	})
 }
 
 // RenewLease implements bank.Bank.
@@ -285,14 +304,16 @@ func (b *Bank) RenewLease(ctx context.Context, owner string, ttl time.Duration) 
 	if err != nil {
 		return err
 	}
-	_, live, err := b.readLease(p)
-	if err != nil {
-		return err
-	}
-	if !live {
-		return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrNotFound)
-	}
-	return b.writeLease(ctx, p, owner, ttl)
+	return b.lockLeases(func() error {
+		_, live, err := b.readLease(p)
+		if err != nil {
+			return err
+		}
+		if !live {
+			return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrNotFound)
+		}
+		return b.writeLease(ctx, p, owner, ttl)
+	})
 }
 
 // LeaseValid implements bank.Bank.
@@ -311,8 +332,10 @@ func (b *Bank) ReleaseLease(ctx context.Context, owner string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("fsbank: release lease %s: %w", owner, err)
-	}
-	return nil
+	return b.lockLeases(func() error {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("fsbank: release lease %s: %w", owner, err)
+		}
+		return nil
+	})
 }

@@ -262,6 +262,10 @@ func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Sco
 	if err := e.guard(ctx, cp.ID, op.ID, false); err != nil {
 		return err
 	}
+	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
+		e.unguard(ctx, cp.ID, op.ID, false)
+		return fmt.Errorf("operation %s: lease: %w", op.ID, err)
+	}
 	r.OperationID = op.ID
 	if _, err := e.Store.Restores.Update(ctx, r.ID, func(rec *model.Restore) error {
 		rec.OperationID = op.ID

@@ -162,10 +162,8 @@ func (e *Engine) finish(ctx context.Context, opID string) error {
 	}); err != nil {
 		e.log.ErrorContext(ctx, "operation log not updated", "op", op.ID, "err", err)
 	}
-	if op.Type != model.OpRestore {
-		if err := p.Bank.ReleaseLease(ctx, op.ID); err != nil {
-			e.log.WarnContext(ctx, "bank lease not released; it will expire", "op", op.ID, "err", err)
-		}
+	if err := p.Bank.ReleaseLease(ctx, op.ID); err != nil {
+		e.log.WarnContext(ctx, "bank lease not released; it will expire", "op", op.ID, "err", err)
 	}
 	switch op.Type {
 	case model.OpRestore:

@@ -141,8 +141,15 @@ func (e *Engine) RunTask(ctx context.Context, payload []byte) error {
 	return nil
 }
 
+// maxReason bounds a resource's reason as stored and shown.
+const maxReason = 2000
+
 func (e *Engine) afterFailure(ctx context.Context, op *Operation, t Task, cause error, done, total int64) error {
-	code, err := e.fail(ctx, t, cause.Error(), done, total)
+	reason := cause.Error()
+	if len(reason) > maxReason {
+		reason = reason[:maxReason] + "..."
+	}
+	code, err := e.fail(ctx, t, reason, done, total)
 	if err != nil {
 		return err
 	}
@@ -209,11 +216,13 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 	}
 }
 
-// safeCall turns a plugin panic into an error.
+// safeCall turns a plugin panic into an error; the stack goes to the log,
+// not into the resource's reason.
 func safeCall(ctx context.Context, fn protection.HookFunc, hc *protection.HookContext) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("plugin panic: %v\n%s", r, debug.Stack())
+			hc.Log.ErrorContext(ctx, "plugin panic", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("plugin panic: %v", r)
 		}
 	}()
 	return fn(ctx, hc)

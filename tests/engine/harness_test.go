@@ -40,6 +40,7 @@ type options struct {
 	// deliver wraps the hook function, e.g. to deliver every task twice.
 	deliver func(run invoke.Func) invoke.Func
 	logTo   io.Writer
+	engine  engine.Config // overrides of the test defaults
 }
 
 func newHarness(tb testing.TB, o options) *harness {
@@ -64,7 +65,7 @@ func newHarness(tb testing.TB, o options) *harness {
 	a, err := app.New(context.Background(), app.Config{
 		RedisAddr: addr, ProvidersDir: provDir, Recorder: h.rec, Plugins: o.plugins,
 		Env:    app.EnvWith(map[string]string{"POUCH_DATA_DIR": dir, "POUCH_ALLOWED_ROOTS": dir}),
-		Engine: engine.Config{RetryBase: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond},
+		Engine: o.engineConfig(),
 	}, h.inv, log)
 	if err != nil {
 		tb.Fatal(err)
@@ -81,6 +82,14 @@ func newHarness(tb testing.TB, o options) *harness {
 		a.Close()
 	})
 	return h
+}
+
+func (o options) engineConfig() engine.Config {
+	c := o.engine
+	if c.RetryBase == 0 {
+		c.RetryBase, c.RetryMax = 5*time.Millisecond, 50*time.Millisecond
+	}
+	return c
 }
 
 // wait blocks until no task is queued or running: the operation has finished.

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"os"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pouchdp/pouch/shared/checkpoint"
@@ -15,3 +17,5 @@ func checkpointCollection(p *provider.Provider) *checkpoint.Collection {
 }
 
 func storeAll(project string) store.ListOptions { return store.ListOptions{Project: project} }
+
+func getenv(k string) string { return os.Getenv(k) }

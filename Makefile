@@ -1,0 +1,35 @@
+# Pouch: data protection as a service for OpenStack clouds.
+GO ?= go
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: run test check build bench fuzz clean
+
+## run: the embedded default: every function in one process on 127.0.0.1:8799
+run:
+	$(GO) run ./cmd/pouch serve
+
+## test: install what the tests need (redis-server), check the code, run every test
+test: check
+	$(GO) test -count=1 ./...
+
+check:
+	tests/setup.sh
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+build:
+	$(GO) build -o bin/pouch ./cmd/pouch
+
+## bench: the benchmarks recorded in docs/benchmarks.md
+bench:
+	tests/setup.sh
+	$(GO) test -run XXX -bench . -benchtime 3x ./tests/engine/
+	$(GO) test -run XXX -bench . ./shared/invoke/
+
+## fuzz: run each fuzz target for a while (their seed corpora run in make test)
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParseLiteral -fuzztime 60s ./shared/api/
+
+clean:
+	rm -rf bin .pouch
