@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,7 +92,7 @@ func (a *API) Handler() http.Handler {
 	route("GET /protectables/{type}/instances", a.listInstances)
 	route("GET /protectables/{type}/instances/{id}", a.showInstance)
 	route("GET /operation_logs", a.listOperationLogs)
-	route("GET /operation_logs/{id}", a.showOperationLog)
+	route("GET /operation_logs/{operation_log}", a.showOperationLog)
 	mux.Handle("/", a.wrap(func(r *http.Request, _ *Caller) (any, error) {
 		return nil, errorf(http.StatusNotFound, "The resource could not be found.")
 	}))
@@ -254,10 +255,11 @@ func pageParams(r *http.Request) (limit int, marker string, err error) {
 	q := r.URL.Query()
 	limit = 1000
 	if v := q.Get("limit"); v != "" {
-		if _, err := fmt.Sscan(v, &limit); err != nil || limit <= 0 {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
 			return 0, "", errorf(http.StatusBadRequest, "limit must be a positive integer, not %q", v)
 		}
-		limit = min(limit, 1000)
+		limit = min(n, 1000)
 	}
 	return limit, q.Get("marker"), nil
 }

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/pouchdp/pouch/shared/checkpoint"
 	"github.com/pouchdp/pouch/shared/engine"
@@ -19,12 +22,12 @@ func (a *API) listProviders(r *http.Request, c *Caller) (any, error) {
 	}
 	q := r.URL.Query()
 	out := []any{}
-	past := marker == ""
-	for _, p := range a.Providers.All() {
-		if !past {
-			past = p.ID == marker
-			continue
-		}
+	all := a.Providers.All()
+	// An unknown marker is ignored (spec §1.3).
+	if i := slices.IndexFunc(all, func(p *provider.Provider) bool { return p.ID == marker }); i >= 0 {
+		all = all[i+1:]
+	}
+	for _, p := range all {
 		if n := q.Get("name"); n != "" && n != p.Name {
 			continue
 		}
@@ -139,7 +142,11 @@ func (a *API) createCheckpoint(r *http.Request, c *Caller) (any, error) {
 	if b.PlanID == "" {
 		return nil, errorf(http.StatusBadRequest, "Invalid input for checkpoint: plan_id is required.")
 	}
-	plan, err := a.plan(r, c, b.PlanID)
+	planID, err := uuid.Parse(b.PlanID)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid plan_id %q: not a UUID.", b.PlanID)
+	}
+	plan, err := a.plan(r, c, planID.String())
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +208,6 @@ func (a *API) deleteCheckpoint(r *http.Request, c *Caller) (any, error) {
 	return map[string]any{}, nil
 }
 
-var dateOnly = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
 func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 	p, err := a.providerParam(r)
 	if err != nil {
@@ -223,9 +228,16 @@ func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 		o.Sort = "asc"
 	}
 	for name, d := range map[string]string{"start_date": o.StartDate, "end_date": o.EndDate} {
-		if d != "" && !dateOnly.MatchString(d) {
-			return nil, errorf(http.StatusBadRequest, "Invalid %s %q: expected YYYY-MM-DD.", name, d)
+		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+			return nil, errorf(http.StatusBadRequest, "Invalid %s %q: expected a date YYYY-MM-DD.", name, d)
 		}
+	}
+	if o.PlanID != "" {
+		id, err := uuid.Parse(o.PlanID)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "Invalid plan_id %q: not a UUID.", o.PlanID)
+		}
+		o.PlanID = id.String()
 	}
 	if o.StartDate == "" {
 		o.EndDate = "" // Karbor ignores end_date alone

@@ -2,8 +2,11 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -30,12 +33,36 @@ func planView(p *model.Plan) map[string]any {
 		}
 		res[i] = m
 	}
-	params := p.Parameters
-	if params == nil {
-		params = model.Parameters{}
+	// Karbor stores parameter values as strings and returns them so (spec
+	// §2.2, §12 item 11); the plan keeps them typed for the plugins.
+	params := model.Parameters{}
+	for k, opts := range p.Parameters {
+		if opts == nil {
+			params[k] = nil
+			continue
+		}
+		params[k] = map[string]any{}
+		for name, v := range opts {
+			params[k][name] = pythonStr(v)
+		}
 	}
 	return map[string]any{"id": p.ID, "name": p.Name, "description": p.Description, "resources": res,
 		"provider_id": p.ProviderID, "status": p.Status, "parameters": params}
+}
+
+// pythonStr is a parameter value (string, integer or boolean) as Python's
+// str() writes it.
+func pythonStr(v any) string {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 var paramKey = regexp.MustCompile(`^[a-zA-Z0-9-_:.# ]{1,255}$`)
@@ -88,6 +115,24 @@ func checkName(name *string) error {
 	return nil
 }
 
+func checkDescription(d *string) error {
+	if d != nil && len(*d) > 255 {
+		return errorf(http.StatusBadRequest, "Invalid description: at most 255 characters.")
+	}
+	return nil
+}
+
+// checkParameterTypes checks that every parameters key names a known type.
+func (a *API) checkParameterTypes(p model.Parameters) error {
+	types := a.protectableTypes()
+	for k := range p {
+		if t, _, _ := strings.Cut(k, "#"); !slices.Contains(types, t) {
+			return errorf(http.StatusBadRequest, "Invalid parameters key %q: unknown resource type %q.", k, t)
+		}
+	}
+	return nil
+}
+
 func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	var b planBody
 	if err := decode(r, "plan", &b); err != nil {
@@ -99,13 +144,16 @@ func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	if err := checkName(b.Name); err != nil {
 		return nil, err
 	}
-	if b.Description != nil && len(*b.Description) > 255 {
-		return nil, errorf(http.StatusBadRequest, "Invalid description: at most 255 characters.")
+	if err := checkDescription(b.Description); err != nil {
+		return nil, err
 	}
 	if b.Parameters == nil {
 		return nil, errorf(http.StatusBadRequest, "Invalid input for plan: parameters is required (it may be {}).")
 	}
 	if err := checkParameters(b.Parameters); err != nil {
+		return nil, err
+	}
+	if err := a.checkParameterTypes(b.Parameters); err != nil {
 		return nil, err
 	}
 	if err := checkResources(b.Resources); err != nil {
@@ -168,8 +216,15 @@ func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
 	if err := decode(r, "plan", &b); err != nil {
 		return nil, err
 	}
-	if b.ProviderID != "" || b.Parameters != nil {
-		return nil, errorf(http.StatusBadRequest, "Only name, description, status and resources of a plan can be updated.")
+	fixed := ""
+	switch {
+	case b.ProviderID != "":
+		fixed = "provider_id"
+	case b.Parameters != nil:
+		fixed = "parameters"
+	}
+	if fixed != "" {
+		return nil, errorf(http.StatusBadRequest, "Invalid input for plan: %s cannot be updated; only name, description, status and resources of a plan can.", fixed)
 	}
 	if b.Name == nil && b.Description == nil && b.Status == nil && b.Resources == nil {
 		return nil, errorf(http.StatusBadRequest, "Missing updated parameters in request body.")
@@ -178,6 +233,9 @@ func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
 		if err := checkName(b.Name); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkDescription(b.Description); err != nil {
+		return nil, err
 	}
 	if len(b.Resources) > 0 {
 		if err := checkResources(b.Resources); err != nil {

@@ -109,7 +109,7 @@ func operationLogView(l *model.OperationLog) map[string]any {
 }
 
 func (a *API) showOperationLog(r *http.Request, c *Caller) (any, error) {
-	id, err := uuidParam(r, "id")
+	id, err := uuidParam(r, "operation_log")
 	if err != nil {
 		return nil, err
 	}
