@@ -282,35 +282,30 @@ func (b *Bank) lockLeases(f func() error) error {
 
 // AcquireLease implements bank.Bank.
 func (b *Bank) AcquireLease(ctx context.Context, owner string, ttl time.Duration) error {
-	p, err := b.leasePath(owner)
-	if err != nil {
-		return err
-	}
-	return b.lockLeases(func() error {
-		_, live, err := b.readLease(p)
-		if err != nil {
-			return err
-		}
-		if live {
-			return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrLeaseHeld)
-		}
-		return b.writeLease(ctx, p, owner, ttl)
-	})
+	return b.setLease(ctx, owner, ttl, false)
 }
 
 // RenewLease implements bank.Bank.
 func (b *Bank) RenewLease(ctx context.Context, owner string, ttl time.Duration) error {
+	return b.setLease(ctx, owner, ttl, true)
+}
+
+// setLease writes owner's lease valid for ttl: a renew needs a live lease,
+// an acquire needs none.
+func (b *Bank) setLease(ctx context.Context, owner string, ttl time.Duration, renew bool) error {
 	p, err := b.leasePath(owner)
 	if err != nil {
 		return err
 	}
 	return b.lockLeases(func() error {
 		_, live, err := b.readLease(p)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if !live {
+		case renew && !live:
 			return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrNotFound)
+		case !renew && live:
+			return fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrLeaseHeld)
 		}
 		return b.writeLease(ctx, p, owner, ttl)
 	})

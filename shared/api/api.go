@@ -264,6 +264,15 @@ func pageParams(r *http.Request) (limit int, marker string, err error) {
 	return limit, q.Get("marker"), nil
 }
 
+// listParams reads limit, marker and the sort direction of a list call.
+func listParams(r *http.Request) (limit int, marker string, asc bool, err error) {
+	if limit, marker, err = pageParams(r); err != nil {
+		return 0, "", false, err
+	}
+	asc, err = sortAsc(r)
+	return limit, marker, asc, err
+}
+
 // sortAsc reads sort / sort_dir: true for ascending.
 func sortAsc(r *http.Request) (bool, error) {
 	q := r.URL.Query()

@@ -213,11 +213,7 @@ func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, marker, err := pageParams(r)
-	if err != nil {
-		return nil, err
-	}
-	asc, err := sortAsc(r)
+	limit, marker, asc, err := listParams(r)
 	if err != nil {
 		return nil, err
 	}

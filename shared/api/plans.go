@@ -180,31 +180,13 @@ func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	return map[string]any{"plan": planView(plan)}, nil
 }
 
-// plan reads a plan the caller may see: another project's is not found.
+// plan reads a plan the caller may see.
 func (a *API) plan(r *http.Request, c *Caller, id string) (*model.Plan, error) {
-	p, err := a.Store.Plans.Get(r.Context(), id)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errorf(http.StatusNotFound, "Plan %s could not be found.", id)
-		}
-		return nil, err
-	}
-	if p.ProjectID != c.ProjectID && !c.IsAdmin {
-		return nil, errorf(http.StatusNotFound, "Plan %s could not be found.", id)
-	}
-	return p, nil
+	return owned(r, c, a.Store.Plans, id, "Plan")
 }
 
 func (a *API) showPlan(r *http.Request, c *Caller) (any, error) {
-	id, err := uuidParam(r, "plan")
-	if err != nil {
-		return nil, err
-	}
-	p, err := a.plan(r, c, id)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"plan": planView(p)}, nil
+	return showRecord(r, c, a.Store.Plans, "plan", "Plan", planView)
 }
 
 func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
@@ -292,11 +274,7 @@ func (a *API) deletePlan(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) listPlans(r *http.Request, c *Caller) (any, error) {
-	limit, marker, err := pageParams(r)
-	if err != nil {
-		return nil, err
-	}
-	asc, err := sortAsc(r)
+	limit, marker, asc, err := listParams(r)
 	if err != nil {
 		return nil, err
 	}

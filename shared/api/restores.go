@@ -78,18 +78,7 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) showRestore(r *http.Request, c *Caller) (any, error) {
-	id, err := uuidParam(r, "restore")
-	if err != nil {
-		return nil, err
-	}
-	rs, err := a.Store.Restores.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && rs.ProjectID != c.ProjectID && !c.IsAdmin {
-		return nil, errorf(http.StatusNotFound, "Restore %s could not be found.", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"restore": restoreView(rs)}, nil
+	return showRecord(r, c, a.Store.Restores, "restore", "Restore", restoreView)
 }
 
 func (a *API) listRestores(r *http.Request, c *Caller) (any, error) {
@@ -109,27 +98,35 @@ func operationLogView(l *model.OperationLog) map[string]any {
 }
 
 func (a *API) showOperationLog(r *http.Request, c *Caller) (any, error) {
-	id, err := uuidParam(r, "operation_log")
+	return showRecord(r, c, a.Store.OperationLogs, "operation_log", "Operation log", operationLogView)
+}
+
+// owned reads a record the caller may see: another project's is not found
+// (admins see all).
+func owned[T any](r *http.Request, c *Caller, t *store.Table[T], id, what string) (*T, error) {
+	v, err := t.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.ProjectOf(v) != c.ProjectID && !c.IsAdmin {
+		return nil, errorf(http.StatusNotFound, "%s %s could not be found.", what, id)
+	}
+	return v, err
+}
+
+// showRecord serves GET .../{key}: {"<key>": view(record)}.
+func showRecord[T any](r *http.Request, c *Caller, t *store.Table[T], key, what string, view func(*T) map[string]any) (any, error) {
+	id, err := uuidParam(r, key)
 	if err != nil {
 		return nil, err
 	}
-	l, err := a.Store.OperationLogs.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && l.ProjectID != c.ProjectID && !c.IsAdmin {
-		return nil, errorf(http.StatusNotFound, "Operation log %s could not be found.", id)
-	}
+	v, err := owned(r, c, t, id, what)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"operation_log": operationLogView(l)}, nil
+	return map[string]any{key: view(v)}, nil
 }
 
 // listTable lists a store table of the caller's project.
 func listTable[T any](r *http.Request, c *Caller, t *store.Table[T], key string, view func(*T) map[string]any) (any, error) {
-	limit, marker, err := pageParams(r)
-	if err != nil {
-		return nil, err
-	}
-	asc, err := sortAsc(r)
+	limit, marker, asc, err := listParams(r)
 	if err != nil {
 		return nil, err
 	}

@@ -1,17 +1,17 @@
 package invoke_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pouchdp/pouch/tests/logtest"
 
 	"github.com/pouchdp/pouch/shared/invoke"
 )
@@ -23,32 +23,9 @@ type invoker interface {
 
 var _ invoker = (*invoke.Local)(nil)
 
-// logBuffer is a concurrency-safe sink for a text slog handler.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
-}
-
-func newLocal(t *testing.T, workers int) (*invoke.Local, *logBuffer) {
+func newLocal(t *testing.T, workers int) (*invoke.Local, *logtest.Buffer) {
 	t.Helper()
-	log, buf := newLogger()
+	log, buf := logtest.New()
 	l := invoke.NewLocal(workers, log)
 	t.Cleanup(l.Close)
 	return l, buf
@@ -303,7 +280,7 @@ func TestPayloadIsCopied(t *testing.T) {
 }
 
 func TestCloseCancelsRunningCalls(t *testing.T) {
-	log, logs := newLogger()
+	log, logs := logtest.New()
 	l := invoke.NewLocal(2, log)
 	started := make(chan struct{}, 2)
 	results := make(chan error, 2)

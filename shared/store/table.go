@@ -30,6 +30,9 @@ func NewTable[T any](rdb redis.UniversalClient, prefix, name string, id, project
 	return &Table[T]{rdb: rdb, key: prefix + name, id: id, project: project, created: created}
 }
 
+// ProjectOf is the project a record belongs to.
+func (t *Table[T]) ProjectOf(v *T) string { return t.project(v) }
+
 func (t *Table[T]) recKey(id string) string       { return t.key + ":" + id }
 func (t *Table[T]) projKey(project string) string { return t.key + ":by-project:" + project }
 func (t *Table[T]) allKey() string                { return t.key + ":all" }

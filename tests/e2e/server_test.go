@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pouchdp/pouch/tests/logtest"
 )
 
 var (
@@ -50,20 +52,8 @@ type server struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	url  string
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -82,7 +72,7 @@ func start(t *testing.T, dataDir string, env ...string) *server {
 	port := freePort(t)
 	cmd := exec.Command(pouchBinary(t), "serve", "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-data-dir", dataDir)
 	cmd.Env = append(os.Environ(), env...)
-	s := &server{t: t, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &syncBuffer{}}
+	s := &server{t: t, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &logtest.Buffer{}}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
