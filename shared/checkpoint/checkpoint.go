@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,8 +17,13 @@ import (
 // Version is the only index.json version Pouch reads and writes.
 const Version = "0.9"
 
-// ErrNotFound: no such checkpoint in this provider.
-var ErrNotFound = errors.New("checkpoint not found")
+// Errors callers branch on.
+var (
+	// ErrNotFound: no such checkpoint in this provider.
+	ErrNotFound = errors.New("checkpoint not found")
+	// ErrVersion: the checkpoint's metadata has a version Pouch cannot read.
+	ErrVersion = errors.New("unsupported checkpoint metadata version")
+)
 
 // Collection is the checkpoints of one provider in its bank.
 type Collection struct {
@@ -86,7 +92,7 @@ func (c *Collection) Get(ctx context.Context, id string) (*model.Checkpoint, err
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	if cp.Version != Version {
-		return nil, fmt.Errorf("checkpoint %s: unsupported metadata version %q", id, cp.Version)
+		return nil, fmt.Errorf("checkpoint %s: %w %q", id, ErrVersion, cp.Version)
 	}
 	return &cp, nil
 }
@@ -148,28 +154,36 @@ func (c *Collection) List(ctx context.Context, o ListOptions) ([]*model.Checkpoi
 		}
 		entries = append(entries, e)
 	}
-	slices.SortFunc(entries, func(a, b entry) int {
-		if a.ts != b.ts {
-			return int(a.ts - b.ts)
-		}
-		return strings.Compare(a.id, b.id)
-	})
-	if !strings.EqualFold(o.Sort, bank.Asc) {
+	slices.SortFunc(entries, compareEntries)
+	asc := strings.EqualFold(o.Sort, bank.Asc)
+	if !asc {
 		slices.Reverse(entries)
 	}
 	if o.Marker != "" {
 		if i := slices.IndexFunc(entries, func(e entry) bool { return e.id == o.Marker }); i >= 0 {
 			entries = entries[i+1:]
+		} else if m, err := c.Get(ctx, o.Marker); err == nil {
+			// Not listed (deleted since the previous page, or outside the
+			// filter): continue after its place, as Karbor does.
+			me := entry{ts: m.Timestamp, id: m.ID}
+			entries = slices.DeleteFunc(entries, func(e entry) bool {
+				d := compareEntries(e, me)
+				return d == 0 || (d < 0) == asc
+			})
 		}
-	}
-	if o.Limit > 0 && len(entries) > o.Limit {
-		entries = entries[:o.Limit]
 	}
 	out := make([]*model.Checkpoint, 0, len(entries))
 	for _, e := range entries {
+		if o.Limit > 0 && len(out) == o.Limit {
+			break
+		}
 		cp, err := c.Get(ctx, e.id)
-		if errors.Is(err, ErrNotFound) {
-			continue // index written, metadata gone: skip, do not fail the listing
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrVersion) {
+			// Metadata gone, another provider's checkpoint in the shared
+			// by-plan index, or one this Pouch cannot read (it stays
+			// readable by id, with the error): skip it without using up
+			// the limit.
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -177,6 +191,13 @@ func (c *Collection) List(ctx context.Context, o ListOptions) ([]*model.Checkpoi
 		out = append(out, cp)
 	}
 	return out, nil
+}
+
+func compareEntries(a, b entry) int {
+	if a.ts != b.ts {
+		return cmp.Compare(a.ts, b.ts)
+	}
+	return strings.Compare(a.id, b.id)
 }
 
 func parseIndex(name string) (entry, bool) {

@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -45,7 +46,7 @@ func LoadWithEnv(path string, env func(string) (string, bool)) (*File, error) {
 }
 
 func load(path string, env func(string) (string, bool)) (*File, error) {
-	f, err := ini.LoadSources(ini.LoadOptions{AllowShadows: true, SpaceBeforeInlineComment: true}, path)
+	f, err := ini.LoadSources(ini.LoadOptions{AllowShadows: true, AllowDuplicateShadowValues: true, SpaceBeforeInlineComment: true}, path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -117,7 +118,8 @@ func (f *File) Strings(section, key string) []string {
 	return out
 }
 
-// Values returns every value of a repeated key as written (empty ones too).
+// Values returns every value of a repeated key as written; the INI reader
+// drops empty ones.
 func (f *File) Values(section, key string) []string { return f.values(section, key) }
 
 // Int returns section/key as an integer, def when absent.
@@ -147,14 +149,18 @@ func (f *File) Bool(section, key string, def bool) (bool, error) {
 	return false, &KeyError{Path: f.path, Section: section, Key: key, Err: fmt.Errorf("not a boolean: %q", v)}
 }
 
-// Seconds returns section/key, an integer number of seconds, as a duration.
+// Seconds returns section/key, an integer number of seconds, as a duration,
+// def when absent.
 func (f *File) Seconds(section, key string, def time.Duration) (time.Duration, error) {
-	n, err := f.Int(section, key, -1)
+	if f.String(section, key, "") == "" {
+		return def, nil
+	}
+	n, err := f.Int(section, key, 0)
 	if err != nil {
 		return 0, err
 	}
-	if n < 0 {
-		return def, nil
+	if n < 0 || int64(n) > math.MaxInt64/int64(time.Second) {
+		return 0, &KeyError{Path: f.path, Section: section, Key: key, Err: fmt.Errorf("not a number of seconds: %d", n)}
 	}
 	return time.Duration(n) * time.Second, nil
 }

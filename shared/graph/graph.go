@@ -225,8 +225,10 @@ func (g *Graph) UnmarshalJSON(data []byte) error {
 }
 
 func parseSID(s string, n int) (int, error) {
+	// Only the canonical form sid writes is accepted: "0x00" or "0x+1" would
+	// otherwise alias another node and leave an empty one behind.
 	i, err := strconv.ParseInt(strings.TrimPrefix(s, "0x"), 16, 32)
-	if err != nil || !strings.HasPrefix(s, "0x") || int(i) < 0 || int(i) >= n {
+	if err != nil || s != sid(int(i)) || int(i) < 0 || int(i) >= n {
 		return 0, fmt.Errorf("resource graph: bad node id %q", s)
 	}
 	return int(i), nil

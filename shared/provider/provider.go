@@ -152,6 +152,16 @@ func (l *Loader) LoadFile(path string) (*Provider, error) {
 	if !cfg.HasSection(Section) {
 		return nil, cfg.Errorf(Section, "name", "no [%s] section", Section)
 	}
+	// Like Karbor, a disabled provider is skipped before anything else of it
+	// is checked.
+	enabled, err := cfg.Bool(Section, "enabled", false)
+	if err != nil {
+		return nil, err
+	}
+	if !enabled {
+		l.log().Info("provider disabled, skipped", "file", path)
+		return nil, nil
+	}
 	var errs []error
 	req := func(key string) string {
 		v, err := cfg.Required(Section, key)
@@ -172,20 +182,12 @@ func (l *Loader) LoadFile(path string) (*Provider, error) {
 			p.ID = u.String()
 		}
 	}
-	enabled, err := cfg.Bool(Section, "enabled", false)
-	if err != nil {
-		errs = append(errs, err)
-	}
 	names := cfg.Values(Section, "plugin")
 	if len(names) == 0 {
-		errs = append(errs, cfg.Errorf(Section, "plugin", "%v: a provider needs at least one plugin", conf.ErrMissing))
+		errs = append(errs, cfg.Errorf(Section, "plugin", "%w: a provider needs at least one plugin", conf.ErrMissing))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	if !enabled {
-		l.log().Info("provider disabled, skipped", "file", path, "id", p.ID)
-		return nil, nil
 	}
 	if p.Bank, err = l.Banks.New(pluginName(bankName), cfg); err != nil {
 		return nil, wrapKey(cfg, "bank", err)

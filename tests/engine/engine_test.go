@@ -65,9 +65,12 @@ func TestHookOrder(t *testing.T) {
 	h := newHarness(t, options{})
 	root, all := threeLevel(h)
 	v4, s2 := res(volumeType, 4), res(serverType, 2)
+	// Every hook takes a while, so that two hooks that may run together
+	// overlap even on a loaded machine; volume 4 is the slowest.
 	delays := model.Parameters{
+		serverType:               {"delay_ms": "60"},
 		volumeType:               {"delay_ms": "20"},
-		volumeType + "#" + v4.ID: {"delay_ms": "300"},
+		volumeType + "#" + v4.ID: {"delay_ms": "400"},
 	}
 	plan := h.plan(t, []model.Resource{root}, delays)
 	cp := h.protect(t, plan)
