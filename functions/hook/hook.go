@@ -2,6 +2,7 @@ package hook
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,8 +33,12 @@ func Handler(e *engine.Engine, log *slog.Logger) http.Handler {
 			return
 		}
 		if err := e.RunTask(r.Context(), payload); err != nil {
+			code := http.StatusInternalServerError
+			if errors.Is(err, engine.ErrInvalid) {
+				code = http.StatusBadRequest
+			}
 			log.ErrorContext(r.Context(), "hook task failed", "err", err)
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			http.Error(w, err.Error(), code)
 			return
 		}
 		w.WriteHeader(http.StatusOK)

@@ -81,8 +81,8 @@ func (e *Engine) remember(op *Operation) {
 // failing hook is recorded (the operation fails) and RunTask returns nil.
 func (e *Engine) RunTask(ctx context.Context, payload []byte) error {
 	var t Task
-	if err := json.Unmarshal(payload, &t); err != nil {
-		return fmt.Errorf("task payload: %w", err)
+	if err := json.Unmarshal(payload, &t); err != nil || t.Op == "" || t.Index < 0 {
+		return fmt.Errorf("%w: task payload %.200q: %v", ErrInvalid, payload, err)
 	}
 	op, err := e.operation(ctx, t.Op)
 	if errors.Is(err, errOperationGone) {

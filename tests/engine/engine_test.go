@@ -1,14 +1,19 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pouchdp/pouch/functions/hook"
 	"github.com/pouchdp/pouch/plugins/noop"
 	"github.com/pouchdp/pouch/shared/conf"
 	"github.com/pouchdp/pouch/shared/engine"
@@ -406,4 +411,48 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("status %s after the refused delete", got)
 		}
 	})
+}
+
+// TestHookFunctionOverHTTP dispatches every task through the hook function's
+// HTTP handler, as OpenFaaS calls it, rather than in process.
+func TestHookFunctionOverHTTP(t *testing.T) {
+	var srv *httptest.Server
+	h := newHarness(t, options{deliver: func(invoke.Func) invoke.Func {
+		return func(ctx context.Context, p []byte) error {
+			resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(p))
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("hook function: %s", resp.Status)
+			}
+			return nil
+		}
+	}})
+	srv = httptest.NewServer(hook.Handler(h.app.Engine, h.app.Log))
+	defer srv.Close()
+	root, all := threeLevel(h)
+	cp := h.protect(t, h.plan(t, []model.Resource{root}, model.Parameters{}))
+	if cp.Status != model.CheckpointAvailable || cp.Progress.ResourcesDone != int64(len(all)) {
+		t.Fatalf("checkpoint %s: %+v", cp.Status, cp.Progress)
+	}
+	for _, tc := range []struct {
+		method, body string
+		want         int
+	}{
+		{http.MethodGet, "", http.StatusMethodNotAllowed},
+		{http.MethodPost, "not json", http.StatusBadRequest},
+		{http.MethodPost, `{"op": "00000000-0000-4000-8000-000000000000", "task": 0}`, http.StatusOK}, // unknown operation: dropped
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL, strings.NewReader(tc.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %q: %d, want %d", tc.method, tc.body, resp.StatusCode, tc.want)
+		}
+	}
 }

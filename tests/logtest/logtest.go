@@ -1,5 +1,3 @@
-// Package logtest gives tests a concurrency-safe buffer to collect logs or a
-// process's output, and a slog logger writing into one.
 package logtest
 
 import (

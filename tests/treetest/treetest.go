@@ -1,5 +1,3 @@
-// Package treetest snapshots directory trees and compares them, for tests
-// that protect a directory, wipe it and restore it.
 package treetest
 
 import (
