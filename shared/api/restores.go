@@ -24,9 +24,23 @@ func restoreView(rs *model.Restore) map[string]any {
 	if params == nil {
 		params = model.Parameters{}
 	}
-	return map[string]any{"id": rs.ID, "project_id": rs.ProjectID, "provider_id": rs.ProviderID,
+	v := map[string]any{"id": rs.ID, "project_id": rs.ProjectID, "provider_id": rs.ProviderID,
 		"checkpoint_id": rs.CheckpointID, "restore_target": rs.RestoreTarget, "parameters": params,
 		"status": rs.Status, "resources_status": orEmpty(rs.ResourcesStatus), "resources_reason": orEmpty(rs.ResourcesReason)}
+	if rs.Progress != nil {
+		v["progress"] = rs.Progress
+	}
+	return v
+}
+
+// withLiveProgress fills in a running restore's progress from its operation.
+func (a *API) withLiveProgress(r *http.Request, rs *model.Restore) *model.Restore {
+	if rs.Status == model.RestoreInProgress && rs.OperationID != "" {
+		if st, err := a.Engine.OperationStatus(r.Context(), rs.OperationID); err == nil {
+			rs.Progress = &st.Progress
+		}
+	}
+	return rs
 }
 
 // createRestore follows Karbor: the restore record is created first; a
@@ -78,7 +92,9 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) showRestore(r *http.Request, c *Caller) (any, error) {
-	return showRecord(r, c, a.Store.Restores, "restore", "Restore", restoreView)
+	return showRecord(r, c, a.Store.Restores, "restore", "Restore", func(rs *model.Restore) map[string]any {
+		return restoreView(a.withLiveProgress(r, rs))
+	})
 }
 
 func (a *API) listRestores(r *http.Request, c *Caller) (any, error) {

@@ -242,7 +242,9 @@ func (e *Engine) finishRestore(ctx context.Context, op *Operation, s *state, ok 
 		final = model.RestoreSuccess
 	}
 	_, err := e.Store.Restores.Update(ctx, op.RestoreID, func(r *model.Restore) error {
+		progress := s.Progress
 		r.Status, r.ResourcesStatus, r.ResourcesReason, r.UpdatedAt = final, s.Statuses, s.Reasons, e.now().UTC()
+		r.Progress = &progress
 		return nil
 	})
 	return final, err

@@ -129,6 +129,7 @@ type Restore struct {
 	ResourcesStatus map[string]string `json:"resources_status"`
 	ResourcesReason map[string]string `json:"resources_reason"`
 	OperationID     string            `json:"operation_id,omitempty"`
+	Progress        *Progress         `json:"progress,omitempty"`
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`
 }

@@ -67,19 +67,33 @@ func (s *server) checkpoint(project, id string) checkpointView {
 	return out.Checkpoint
 }
 
-func (s *server) restore(t *testing.T, project, checkpointID string, params map[string]any) {
+// restore restores a checkpoint, waits for success and checks that the
+// restore reports wantBytes of progress.
+func (s *server) restore(t *testing.T, project, checkpointID string, params map[string]any, wantBytes int64) {
 	t.Helper()
 	var rs struct{ Restore struct{ ID, Status string } }
 	s.must(http.MethodPost, "/v1/"+project+"/restores", project, map[string]any{"restore": map[string]any{
 		"provider_id": dirProvider, "checkpoint_id": checkpointID, "parameters": params,
 		"restore_target": nil, "restore_auth": nil}}, &rs)
+	var got struct {
+		Restore struct {
+			Status   string
+			Progress struct {
+				BytesDone      int64 `json:"bytes_done"`
+				ResourcesDone  int64 `json:"resources_done"`
+				ResourcesTotal int64 `json:"resources_total"`
+			}
+		}
+	}
 	st := waitFor(t, "restore", func() (string, bool) {
-		var got struct{ Restore struct{ Status string } }
 		s.must(http.MethodGet, "/v1/"+project+"/restores/"+rs.Restore.ID, project, nil, &got)
 		return got.Restore.Status, got.Restore.Status != "in_progress"
 	})
 	if st != "success" {
 		t.Fatalf("restore ended %s", st)
+	}
+	if p := got.Restore.Progress; p.BytesDone != wantBytes || p.ResourcesDone != 1 || p.ResourcesTotal != 1 {
+		t.Errorf("restore progress %+v, want %d bytes and 1 of 1 resources", p, wantBytes)
 	}
 }
 
@@ -131,7 +145,7 @@ func TestWalkthrough(t *testing.T) {
 	}
 
 	treetest.RemoveAll(t, appDir)
-	s.restore(t, project, cpID, map[string]any{})
+	s.restore(t, project, cpID, map[string]any{}, total)
 	treetest.Compare(t, treetest.Snapshot(t, appDir), want)
 
 	// Everything survives a restart: Redis (AOF) and the bank.
@@ -144,7 +158,7 @@ func TestWalkthrough(t *testing.T) {
 	}
 	s.must(http.MethodGet, "/v1/demo/plans/"+plan.Plan.ID, project, nil, nil)
 	elsewhere := filepath.Join(roots, "copy")
-	s.restore(t, project, cpID, map[string]any{localdir.ResourceType: map[string]any{"restore_path": elsewhere}})
+	s.restore(t, project, cpID, map[string]any{localdir.ResourceType: map[string]any{"restore_path": elsewhere}}, total)
 	treetest.Compare(t, treetest.Snapshot(t, elsewhere), want)
 
 	// Delete: the data goes, the metadata stays readable as deleted.
