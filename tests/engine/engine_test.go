@@ -92,16 +92,8 @@ func TestHookOrder(t *testing.T) {
 	ops := map[model.OperationType]string{model.OpProtect: cp.OperationID}
 
 	// Restore and delete walk the same graph with the same edges.
-	rs := &model.Restore{ID: "11111111-1111-4111-8111-111111111111", ProjectID: "demo", ProviderID: noopProvider,
-		CheckpointID: cp.ID, Status: model.RestoreInProgress, Parameters: delays, CreatedAt: time.Now()}
-	if err := h.app.Store.Restores.Create(context.Background(), rs); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.app.Engine.Restore(context.Background(), rs, protection.Scope{ProjectID: "demo"}, false); err != nil {
-		t.Fatal(err)
-	}
-	h.wait(t)
-	if rs, _ = h.app.Store.Restores.Get(context.Background(), rs.ID); rs.Status != model.RestoreSuccess {
+	rs := h.restore(t, cp, delays)
+	if rs.Status != model.RestoreSuccess {
 		t.Fatalf("restore status %s", rs.Status)
 	}
 	ops[model.OpRestore] = rs.OperationID

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/pouchdp/pouch/plugins/noop"
 	"github.com/pouchdp/pouch/shared/app"
 	"github.com/pouchdp/pouch/shared/checkpoint"
@@ -143,6 +145,26 @@ func (h *harness) protect(tb testing.TB, plan *model.Plan) *model.Checkpoint {
 	}
 	h.wait(tb)
 	return h.checkpoint(tb, plan.ProviderID, cp.ID)
+}
+
+// restore restores checkpoint cp with params and waits for the end.
+func (h *harness) restore(tb testing.TB, cp *model.Checkpoint, params model.Parameters) *model.Restore {
+	tb.Helper()
+	ctx := context.Background()
+	rs := &model.Restore{ID: uuid.NewString(), ProjectID: cp.ProjectID, ProviderID: cp.ProviderID,
+		CheckpointID: cp.ID, Status: model.RestoreInProgress, Parameters: params, CreatedAt: time.Now()}
+	if err := h.app.Store.Restores.Create(ctx, rs); err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.app.Engine.Restore(ctx, rs, protection.Scope{ProjectID: cp.ProjectID}, false); err != nil {
+		tb.Fatal(err)
+	}
+	h.wait(tb)
+	got, err := h.app.Store.Restores.Get(ctx, rs.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return got
 }
 
 // inventory is a protectable over a fixed table of resources and their

@@ -36,18 +36,9 @@ func TestLeaseRenewedDuringLongHooks(t *testing.T) {
 	if cp.Status != model.CheckpointAvailable {
 		t.Fatalf("protect: %s %v", cp.Status, cp.ResourcesReason)
 	}
-	rs := &model.Restore{ID: "22222222-2222-4222-8222-222222222222", ProjectID: "demo", ProviderID: noopProvider,
-		CheckpointID: cp.ID, Status: model.RestoreInProgress, Parameters: slow, CreatedAt: time.Now()}
-	if err := h.app.Store.Restores.Create(context.Background(), rs); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.app.Engine.Restore(context.Background(), rs, protection.Scope{ProjectID: "demo"}, false); err != nil {
-		t.Fatal(err)
-	}
-	h.wait(t)
-	got, err := h.app.Store.Restores.Get(context.Background(), rs.ID)
-	if err != nil || got.Status != model.RestoreSuccess {
-		t.Fatalf("restore: %+v %v", got, err)
+	got := h.restore(t, cp, slow)
+	if got.Status != model.RestoreSuccess {
+		t.Fatalf("restore: %+v", got)
 	}
 	valid, err := bank.LeaseValid(context.Background(), got.OperationID)
 	if err != nil || valid {
