@@ -211,6 +211,12 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 	}
 	op.CheckpointID = cp.ID
 	col := &checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}
+	started := false
+	defer func() {
+		if !started {
+			e.release(ctx, p, op.ID)
+		}
+	}()
 	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
 		return nil, fmt.Errorf("operation %s: lease: %w", op.ID, err)
 	}
@@ -225,6 +231,7 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 		}
 		return nil, err
 	}
+	started = true
 	return cp, nil
 }
 
@@ -262,8 +269,14 @@ func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Sco
 	if err := e.guard(ctx, cp.ID, op.ID, false); err != nil {
 		return err
 	}
+	started := false
+	defer func() {
+		if !started {
+			e.unguard(ctx, cp.ID, op.ID, false)
+			e.release(ctx, p, op.ID)
+		}
+	}()
 	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
-		e.unguard(ctx, cp.ID, op.ID, false)
 		return fmt.Errorf("operation %s: lease: %w", op.ID, err)
 	}
 	r.OperationID = op.ID
@@ -271,13 +284,12 @@ func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Sco
 		rec.OperationID = op.ID
 		return nil
 	}); err != nil {
-		e.unguard(ctx, cp.ID, op.ID, false)
 		return err
 	}
 	if err := e.start(ctx, op, g, model.RestoreInProgress); err != nil {
-		e.unguard(ctx, cp.ID, op.ID, false)
 		return err
 	}
+	started = true
 	return nil
 }
 
@@ -308,6 +320,7 @@ func (e *Engine) Delete(ctx context.Context, providerID, checkpointID string, s 
 	defer func() {
 		if !started {
 			e.unguard(ctx, checkpointID, op.ID, true)
+			e.release(ctx, p, op.ID)
 		}
 	}()
 	// Read again under the guard: the status seen before may be stale.
@@ -334,6 +347,14 @@ func (e *Engine) Delete(ctx context.Context, providerID, checkpointID string, s 
 	}
 	started = true
 	return cp, nil
+}
+
+// release ends an operation's bank lease; releasing a lease never taken is
+// harmless, and one left behind only expires.
+func (e *Engine) release(ctx context.Context, p *provider.Provider, opID string) {
+	if err := p.Bank.ReleaseLease(ctx, opID); err != nil {
+		e.log.WarnContext(ctx, "bank lease not released; it will expire", "op", opID, "err", err)
+	}
 }
 
 func notFound(err error) error {

@@ -162,9 +162,7 @@ func (e *Engine) finish(ctx context.Context, opID string) error {
 	}); err != nil {
 		e.log.ErrorContext(ctx, "operation log not updated", "op", op.ID, "err", err)
 	}
-	if err := p.Bank.ReleaseLease(ctx, op.ID); err != nil {
-		e.log.WarnContext(ctx, "bank lease not released; it will expire", "op", op.ID, "err", err)
-	}
+	e.release(ctx, p, op.ID)
 	switch op.Type {
 	case model.OpRestore:
 		e.unguard(ctx, op.CheckpointID, op.ID, false)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -147,7 +148,7 @@ const maxReason = 2000
 func (e *Engine) afterFailure(ctx context.Context, op *Operation, t Task, cause error, done, total int64) error {
 	reason := cause.Error()
 	if len(reason) > maxReason {
-		reason = reason[:maxReason] + "..."
+		reason = strings.ToValidUTF8(reason[:maxReason], "") + "..." // never half a character
 	}
 	code, err := e.fail(ctx, t, reason, done, total)
 	if err != nil {
