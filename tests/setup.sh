@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs what the tests need on Debian 12: redis-server (a real one: the
-# tests start their own on free ports). As root it installs with apt-get;
-# otherwise it says what to run. Idempotent and quick when all is there.
+# Installs what the tests need on Debian 12, from Debian's packages:
+#   redis-server                 the engine's and the API's state (tests start their own)
+#   keystone mariadb-server      the Keystone suite (tests/keystone starts its own on 127.0.0.1)
+#   python3-karborclient         the CLI suite (tests/cli drives `karbor` and
+#   python3-openstackclient      `openstack data protection ...`)
+# As root it installs with apt-get, with a policy-rc.d that keeps the
+# packages from starting system services; otherwise it says what to run.
+# Idempotent and quick when all is there.
 set -euo pipefail
 
+pkgs=(redis-server git keystone mariadb-server python3-karborclient python3-openstackclient uwsgi-plugin-python3)
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v git >/dev/null 2>&1 || need+=(git)
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -17,6 +24,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "tests/setup.sh: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Keep the packages from starting system services: the tests start their own.
+made_policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  made_policy=1
+fi
+trap '[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# Debian's package may start a system redis-server; the tests do not use it.

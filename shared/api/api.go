@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +17,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/engine"
+	"github.com/pouchdp/pouch/shared/policy"
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
 	"github.com/pouchdp/pouch/shared/store"
@@ -24,25 +28,35 @@ import (
 // MaxBody is the largest request body accepted.
 const MaxBody = 1 << 20
 
+// Authenticator tells who sent a request (auth.NoAuth, auth.Keystone).
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request) (*auth.Identity, error)
+}
+
+// Policy decides whether an identity may apply a rule to a target (keys
+// project_id and user_id).
+type Policy interface {
+	Allowed(rule string, id *auth.Identity, target map[string]string) bool
+}
+
 // API serves Karbor's v1 REST API.
 type API struct {
 	Providers *provider.Set
 	Catalog   *protection.Catalog
 	Store     *store.Store
 	Engine    *engine.Engine
+	Quotas    *store.Quotas
+	Services  *store.Services
+	Auth      Authenticator // nil: auth.NoAuth
+	Policy    Policy        // nil: Karbor's defaults
 	Log       *slog.Logger
 	Now       func() time.Time
 }
 
 // Caller is who sent a request.
-type Caller struct {
-	UserID    string
-	ProjectID string
-	IsAdmin   bool
-	Token     string
-}
+type Caller = auth.Identity
 
-func (c *Caller) scope() protection.Scope {
+func scope(c *Caller) protection.Scope {
 	return protection.Scope{ProjectID: c.ProjectID, UserID: c.UserID, AuthToken: c.Token}
 }
 
@@ -67,33 +81,62 @@ func (a *API) Handler() http.Handler {
 	if a.Now == nil {
 		a.Now = time.Now
 	}
+	if a.Auth == nil {
+		a.Auth = auth.NoAuth{}
+	}
+	if a.Policy == nil {
+		a.Policy, _ = policy.New("")
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.versions)
-	route := func(pattern string, h handler) {
+	route := func(pattern, rule string, h handler) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" /v1/{project}"+path, a.wrap(h))
+		mux.Handle(method+" /v1/{project}"+path, a.wrap(rule, h))
 	}
-	route("GET /providers", a.listProviders)
-	route("GET /providers/{provider}", a.showProvider)
-	route("GET /providers/{provider}/checkpoints", a.listCheckpoints)
-	route("POST /providers/{provider}/checkpoints", a.createCheckpoint)
-	route("GET /providers/{provider}/checkpoints/{checkpoint}", a.showCheckpoint)
-	route("DELETE /providers/{provider}/checkpoints/{checkpoint}", a.deleteCheckpoint)
-	route("GET /plans", a.listPlans)
-	route("POST /plans", a.createPlan)
-	route("GET /plans/{plan}", a.showPlan)
-	route("PUT /plans/{plan}", a.updatePlan)
-	route("DELETE /plans/{plan}", a.deletePlan)
-	route("GET /restores", a.listRestores)
-	route("POST /restores", a.createRestore)
-	route("GET /restores/{restore}", a.showRestore)
-	route("GET /protectables", a.listProtectables)
-	route("GET /protectables/{type}", a.showProtectable)
-	route("GET /protectables/{type}/instances", a.listInstances)
-	route("GET /protectables/{type}/instances/{id}", a.showInstance)
-	route("GET /operation_logs", a.listOperationLogs)
-	route("GET /operation_logs/{operation_log}", a.showOperationLog)
-	mux.Handle("/", a.wrap(func(r *http.Request, _ *Caller) (any, error) {
+	route("GET /providers", "provider:get_all", a.listProviders)
+	route("GET /providers/{provider}", "provider:get", a.showProvider)
+	route("GET /providers/{provider}/checkpoints", "provider:checkpoint_get_all", a.listCheckpoints)
+	route("POST /providers/{provider}/checkpoints", "provider:checkpoint_create", a.createCheckpoint)
+	route("POST /providers/{provider}/checkpoints/action", "copy:create", a.copyCheckpoints)
+	route("GET /providers/{provider}/checkpoints/{checkpoint}", "provider:checkpoint_get", a.showCheckpoint)
+	route("PUT /providers/{provider}/checkpoints/{checkpoint}", "provider:checkpoint_update", a.resetCheckpoint)
+	route("DELETE /providers/{provider}/checkpoints/{checkpoint}", "provider:checkpoint_delete", a.deleteCheckpoint)
+	route("GET /plans", "plan:get_all", a.listPlans)
+	route("POST /plans", "plan:create", a.createPlan)
+	route("GET /plans/{plan}", "plan:get", a.showPlan)
+	route("PUT /plans/{plan}", "plan:update", a.updatePlan)
+	route("DELETE /plans/{plan}", "plan:delete", a.deletePlan)
+	route("GET /restores", "restore:get_all", a.listRestores)
+	route("POST /restores", "restore:create", a.createRestore)
+	route("GET /restores/{restore}", "restore:get", a.showRestore)
+	route("GET /verifications", "verification:get_all", a.listVerifications)
+	route("POST /verifications", "verification:create", a.createVerification)
+	route("GET /verifications/{verification}", "verification:get", a.showVerification)
+	route("GET /protectables", "protectable:get_all", a.listProtectables)
+	route("GET /protectables/{type}", "protectable:get", a.showProtectable)
+	route("GET /protectables/{type}/instances", "protectable:instance_get_all", a.listInstances)
+	route("GET /protectables/{type}/instances/{id}", "protectable:instance_get", a.showInstance)
+	route("GET /triggers", "trigger:list", a.listTriggers)
+	route("POST /triggers", "trigger:create", a.createTrigger)
+	route("GET /triggers/{trigger}", "trigger:get", a.showTrigger)
+	route("PUT /triggers/{trigger}", "trigger:update", a.updateTrigger)
+	route("DELETE /triggers/{trigger}", "trigger:delete", a.deleteTrigger)
+	route("GET /scheduled_operations", "scheduled_operation:list", a.listScheduledOperations)
+	route("POST /scheduled_operations", "scheduled_operation:create", a.createScheduledOperation)
+	route("GET /scheduled_operations/{scheduled_operation}", "scheduled_operation:get", a.showScheduledOperation)
+	route("DELETE /scheduled_operations/{scheduled_operation}", "scheduled_operation:delete", a.deleteScheduledOperation)
+	route("GET /operation_logs", "operation_log:list", a.listOperationLogs)
+	route("GET /operation_logs/{operation_log}", "operation_log:get", a.showOperationLog)
+	route("GET /os-services", "service:get_all", a.listServices)
+	route("PUT /os-services/{service}", "service:update", a.updateService)
+	route("GET /quotas/{quota_project}", "quota:get", a.showQuota)
+	route("GET /quotas/{quota_project}/detail", "quota:get", a.showQuotaDetail)
+	route("GET /quotas/{quota_project}/defaults", "quota:get_default", a.showQuotaDefaults)
+	route("PUT /quotas/{quota_project}", "quota:update", a.updateQuota)
+	route("DELETE /quotas/{quota_project}", "quota:delete", a.deleteQuota)
+	route("GET /quota_classes/{class}", "quota_class:get", a.showQuotaClass)
+	route("PUT /quota_classes/{class}", "quota_class:update", a.updateQuotaClass)
+	mux.Handle("/", a.wrap("", func(r *http.Request, _ *Caller) (any, error) {
 		return nil, errorf(http.StatusNotFound, "The resource could not be found.")
 	}))
 	return a.logged(mux)
@@ -106,8 +149,21 @@ func (a *API) versions(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-// wrap authenticates, checks the URL's project, runs h and writes its result.
-func (a *API) wrap(h handler) http.Handler {
+type ruleKey struct{}
+
+// allowed applies the route's policy rule to a target project: the caller's
+// own for lists and creates (checked by wrap), an object's for the rest.
+func (a *API) allowed(r *http.Request, c *Caller, project string) bool {
+	rule, _ := r.Context().Value(ruleKey{}).(string)
+	if rule == "" {
+		return true
+	}
+	return a.Policy.Allowed(rule, c, map[string]string{"project_id": project, "user_id": c.UserID})
+}
+
+// wrap authenticates, checks the URL's project and the route's policy rule,
+// runs h and writes its result.
+func (a *API) wrap(rule string, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -115,9 +171,13 @@ func (a *API) wrap(h handler) http.Handler {
 				writeFault(w, http.StatusInternalServerError, "The server has either erred or is incapable of performing the requested operation.")
 			}
 		}()
-		c, err := noAuth(r)
+		r = r.WithContext(context.WithValue(r.Context(), ruleKey{}, rule))
+		c, err := a.Auth.Authenticate(r.Context(), r)
 		if err == nil && r.PathValue("project") != "" && r.PathValue("project") != c.ProjectID {
 			err = errorf(http.StatusBadRequest, "Malformed request url")
+		}
+		if err == nil && !a.allowed(r, c, c.ProjectID) {
+			err = errorf(http.StatusForbidden, "Policy doesn't allow %s to be performed.", rule)
 		}
 		var body any
 		if err == nil {
@@ -138,20 +198,6 @@ func (a *API) wrap(h handler) http.Handler {
 	})
 }
 
-// noAuth is Karbor's noauth strategy: the token is "user:project" (or just a
-// user, who is then also the project) and the caller is an admin.
-func noAuth(r *http.Request) (*Caller, error) {
-	tok := r.Header.Get("X-Auth-Token")
-	if tok == "" {
-		return nil, errorf(http.StatusUnauthorized, "The request you have made requires authentication.")
-	}
-	user, project, ok := strings.Cut(tok, ":")
-	if !ok {
-		project = user
-	}
-	return &Caller{UserID: user, ProjectID: project, IsAdmin: true, Token: tok}, nil
-}
-
 // status maps an error to an HTTP status and a message for the caller.
 func (a *API) status(ctx context.Context, err error) (int, string) {
 	var ae *Error
@@ -159,6 +205,8 @@ func (a *API) status(ctx context.Context, err error) (int, string) {
 	switch {
 	case errors.As(err, &ae):
 		return ae.Code, ae.Message
+	case errors.Is(err, auth.ErrUnauthorized):
+		return http.StatusUnauthorized, "The request you have made requires authentication."
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes.", MaxBody)
 	case errors.Is(err, engine.ErrInvalid):
@@ -193,25 +241,32 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decode reads a JSON body wrapped in {"<wrapper>": {...}} into v, refusing
-// unknown fields.
-func decode(r *http.Request, wrapper string, v any) error {
-	var outer map[string]json.RawMessage
+// decode reads a JSON request body, checks it against the JSON schema named
+// schema (schemas/<schema>.json) and decodes the value under the top-level
+// key wrapper (the whole body if wrapper is "") into v.
+func decode(r *http.Request, schema, wrapper string, v any) error {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(data, &outer); err != nil {
-		return errorf(http.StatusBadRequest, "Malformed request body: %v", err)
+	if err := validate(schema, data); err != nil {
+		return err
 	}
-	inner, ok := outer[wrapper]
-	if !ok || len(outer) != 1 {
-		return errorf(http.StatusBadRequest, "The request body must be an object with the single key %q.", wrapper)
+	inner := json.RawMessage(data)
+	if wrapper != "" {
+		var outer map[string]json.RawMessage
+		if err := json.Unmarshal(data, &outer); err != nil {
+			return errorf(http.StatusBadRequest, "Malformed request body: %v", err)
+		}
+		var ok bool
+		if inner, ok = outer[wrapper]; !ok || len(outer) != 1 {
+			return errorf(http.StatusBadRequest, "The request body must be an object with the single key %q.", wrapper)
+		}
 	}
-	dec := json.NewDecoder(strings.NewReader(string(inner)))
+	dec := json.NewDecoder(bytes.NewReader(inner))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errorf(http.StatusBadRequest, "Invalid input for %s: %v", wrapper, err)
+		return errorf(http.StatusBadRequest, "Invalid input for %s: %v", cmp.Or(wrapper, schema), err)
 	}
 	return nil
 }

@@ -136,7 +136,7 @@ func (a *API) createCheckpoint(r *http.Request, c *Caller) (any, error) {
 		return nil, err
 	}
 	var b checkpointBody
-	if err := decode(r, "checkpoint", &b); err != nil {
+	if err := decode(r, "checkpoint_create", "checkpoint", &b); err != nil {
 		return nil, err
 	}
 	if b.PlanID == "" {
@@ -160,7 +160,7 @@ func (a *API) createCheckpoint(r *http.Request, c *Caller) (any, error) {
 	if extra == nil {
 		extra = map[string]any{"created_by": "manual"}
 	}
-	cp, err := a.Engine.Protect(r.Context(), engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: c.scope()})
+	cp, err := a.Engine.Protect(r.Context(), engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope(c)})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (a *API) deleteCheckpoint(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.Engine.Delete(r.Context(), p.ID, cp.ID, c.scope(), c.IsAdmin); err != nil {
+	if _, err := a.Engine.Delete(r.Context(), p.ID, cp.ID, scope(c), c.IsAdmin); err != nil {
 		return nil, err
 	}
 	return map[string]any{}, nil

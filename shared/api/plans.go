@@ -135,7 +135,7 @@ func (a *API) checkParameterTypes(p model.Parameters) error {
 
 func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	var b planBody
-	if err := decode(r, "plan", &b); err != nil {
+	if err := decode(r, "plan_create", "plan", &b); err != nil {
 		return nil, err
 	}
 	if b.Status != nil {
@@ -182,11 +182,11 @@ func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 
 // plan reads a plan the caller may see.
 func (a *API) plan(r *http.Request, c *Caller, id string) (*model.Plan, error) {
-	return owned(r, c, a.Store.Plans, id, "Plan")
+	return owned(a, r, c, a.Store.Plans, id, "Plan", http.StatusNotFound)
 }
 
 func (a *API) showPlan(r *http.Request, c *Caller) (any, error) {
-	return showRecord(r, c, a.Store.Plans, "plan", "Plan", planView)
+	return showRecord(a, r, c, a.Store.Plans, "plan", "Plan", planView)
 }
 
 func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
@@ -195,7 +195,7 @@ func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
 		return nil, err
 	}
 	var b planBody
-	if err := decode(r, "plan", &b); err != nil {
+	if err := decode(r, "plan_update", "plan", &b); err != nil {
 		return nil, err
 	}
 	fixed := ""

@@ -73,7 +73,7 @@ func (a *API) listInstances(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := c.scope()
+	s := scope(c)
 	rs, err := a.Catalog.List(r.Context(), s, t)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (a *API) showInstance(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := c.scope()
+	s := scope(c)
 	if p := r.URL.Query().Get("parameters"); p != "" {
 		s.Parameters, err = parseLiteralDict(p)
 		if err != nil {

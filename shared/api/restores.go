@@ -48,7 +48,7 @@ func (a *API) withLiveProgress(r *http.Request, rs *model.Restore) *model.Restor
 // checkpoint of another project (403).
 func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 	var b restoreBody
-	if err := decode(r, "restore", &b); err != nil {
+	if err := decode(r, "restore_create", "restore", &b); err != nil {
 		return nil, err
 	}
 	pid, err := uuid.Parse(b.ProviderID)
@@ -72,7 +72,7 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 	if err := a.Store.Restores.Create(r.Context(), rs); err != nil {
 		return nil, err
 	}
-	err = a.Engine.Restore(r.Context(), rs, c.scope(), c.IsAdmin)
+	err = a.Engine.Restore(r.Context(), rs, scope(c), c.IsAdmin)
 	if err == nil {
 		return map[string]any{"restore": restoreView(rs)}, nil
 	}
@@ -92,7 +92,7 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) showRestore(r *http.Request, c *Caller) (any, error) {
-	return showRecord(r, c, a.Store.Restores, "restore", "Restore", func(rs *model.Restore) map[string]any {
+	return showRecord(a, r, c, a.Store.Restores, "restore", "Restore", func(rs *model.Restore) map[string]any {
 		return restoreView(a.withLiveProgress(r, rs))
 	})
 }
@@ -114,26 +114,37 @@ func operationLogView(l *model.OperationLog) map[string]any {
 }
 
 func (a *API) showOperationLog(r *http.Request, c *Caller) (any, error) {
-	return showRecord(r, c, a.Store.OperationLogs, "operation_log", "Operation log", operationLogView)
+	return showRecord(a, r, c, a.Store.OperationLogs, "operation_log", "Operation log", operationLogView)
 }
 
-// owned reads a record the caller may see: another project's is not found
-// (admins see all).
-func owned[T any](r *http.Request, c *Caller, t *store.Table[T], id, what string) (*T, error) {
+// owned reads a record the caller may see under the route's policy rule.
+// A record the caller may not see is reported with status hidden: 404 for
+// most kinds (as if it did not exist), 403 for triggers and scheduled
+// operations (spec §9.1).
+func owned[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], id, what string, hidden int) (*T, error) {
 	v, err := t.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && t.ProjectOf(v) != c.ProjectID && !c.IsAdmin {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusNotFound, "%s %s could not be found.", what, id)
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	if !a.allowed(r, c, t.ProjectOf(v)) {
+		if hidden == http.StatusForbidden {
+			return nil, errorf(hidden, "%s %s belongs to another project.", what, id)
+		}
+		return nil, errorf(http.StatusNotFound, "%s %s could not be found.", what, id)
+	}
+	return v, nil
 }
 
 // showRecord serves GET .../{key}: {"<key>": view(record)}.
-func showRecord[T any](r *http.Request, c *Caller, t *store.Table[T], key, what string, view func(*T) map[string]any) (any, error) {
+func showRecord[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], key, what string, view func(*T) map[string]any) (any, error) {
 	id, err := uuidParam(r, key)
 	if err != nil {
 		return nil, err
 	}
-	v, err := owned(r, c, t, id, what)
+	v, err := owned(a, r, c, t, id, what, http.StatusNotFound)
 	if err != nil {
 		return nil, err
 	}

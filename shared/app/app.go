@@ -32,6 +32,10 @@ type Config struct {
 	Recorder noop.Recorder
 	// Plugins adds protection plugins to (or replaces some of) Plugins().
 	Plugins protection.Registry
+	// Auth tells who calls the API (nil: noauth); Policy what they may do
+	// (nil: Karbor's defaults).
+	Auth   api.Authenticator
+	Policy api.Policy
 }
 
 // App is Pouch assembled.
@@ -96,7 +100,8 @@ func New(ctx context.Context, cfg Config, inv engine.Invoker, log *slog.Logger) 
 	st := store.New(rdb, cfg.Engine.Prefix)
 	eng := engine.New(engine.Deps{Redis: rdb, Providers: providers, Catalog: catalog, Store: st, Invoker: inv, Log: log}, cfg.Engine)
 	a := &App{Redis: rdb, Providers: providers, Catalog: catalog, Store: st, Engine: eng, Log: log,
-		API: &api.API{Providers: providers, Catalog: catalog, Store: st, Engine: eng, Log: log, Now: time.Now}}
+		API: &api.API{Providers: providers, Catalog: catalog, Store: st, Engine: eng, Log: log, Now: time.Now,
+			Auth: cfg.Auth, Policy: cfg.Policy}}
 	for _, p := range providers.All() {
 		log.Info("provider loaded", "id", p.ID, "name", p.Name, "file", p.Source, "types", p.ResourceTypes())
 	}

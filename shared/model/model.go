@@ -172,3 +172,56 @@ type Progress struct {
 	BytesDone      int64 `json:"bytes_done"`
 	BytesTotal     int64 `json:"bytes_total"`
 }
+
+// Trigger is when to run scheduled operations (Karbor's "trigger_info").
+// Properties are kept as strings, as Karbor returns them (spec §2.9).
+type Trigger struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	ProjectID  string            `json:"project_id"`
+	Type       string            `json:"type"`
+	Properties map[string]string `json:"properties"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// Scheduled operation types.
+const (
+	ScheduledProtect          = "protect"
+	ScheduledRetentionProtect = "retention_protect"
+)
+
+// ScheduledOperation runs an operation (protect a plan) when its trigger fires.
+type ScheduledOperation struct {
+	ID                  string            `json:"id"`
+	Name                string            `json:"name"`
+	Description         *string           `json:"description"`
+	OperationType       string            `json:"operation_type"`
+	TriggerID           string            `json:"trigger_id"`
+	OperationDefinition map[string]string `json:"operation_definition"`
+	Enabled             bool              `json:"enabled"`
+	UserID              string            `json:"user_id"`
+	ProjectID           string            `json:"project_id"`
+	// Credential is how the operation acts as its creator (a Keystone trust
+	// or application credential id); empty with noauth.
+	Credential map[string]string `json:"credential,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// Verification checks that a checkpoint's data is intact; statuses are the
+// restore's (in_progress, success, fail).
+type Verification struct {
+	ID              string            `json:"id"`
+	ProjectID       string            `json:"project_id"`
+	ProviderID      string            `json:"provider_id"`
+	CheckpointID    string            `json:"checkpoint_id"`
+	Parameters      Parameters        `json:"parameters"`
+	Status          string            `json:"status"`
+	ResourcesStatus map[string]string `json:"resources_status"`
+	ResourcesReason map[string]string `json:"resources_reason"`
+	OperationID     string            `json:"operation_id,omitempty"`
+	Progress        *Progress         `json:"progress,omitempty"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+}

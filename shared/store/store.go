@@ -13,6 +13,9 @@ type Store struct {
 	Plans         *Table[model.Plan]
 	Restores      *Table[model.Restore]
 	OperationLogs *Table[model.OperationLog]
+	Verifications *Table[model.Verification]
+	Triggers      *Table[model.Trigger]
+	Scheduled     *Table[model.ScheduledOperation]
 }
 
 // New returns the tables under key prefix (e.g. "pouch:").
@@ -35,5 +38,17 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 				}
 				return *l.StartedAt
 			}),
+		Verifications: NewTable(rdb, prefix, "verification",
+			func(v *model.Verification) string { return v.ID },
+			func(v *model.Verification) string { return v.ProjectID },
+			func(v *model.Verification) time.Time { return v.CreatedAt }),
+		Triggers: NewTable(rdb, prefix, "trigger",
+			func(t *model.Trigger) string { return t.ID },
+			func(t *model.Trigger) string { return t.ProjectID },
+			func(t *model.Trigger) time.Time { return t.CreatedAt }),
+		Scheduled: NewTable(rdb, prefix, "scheduled",
+			func(s *model.ScheduledOperation) string { return s.ID },
+			func(s *model.ScheduledOperation) string { return s.ProjectID },
+			func(s *model.ScheduledOperation) time.Time { return s.CreatedAt }),
 	}
 }
