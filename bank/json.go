@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // PutJSON stores v as a JSON object under key.
@@ -67,4 +68,52 @@ func DeletePrefix(ctx context.Context, b Bank, prefix string) error {
 		}
 		marker = keys[len(keys)-1]
 	}
+}
+
+// CopyPrefix copies every object under prefix from to the same relative key
+// under prefix to, streaming each; copied receives each object's size.
+func CopyPrefix(ctx context.Context, b Bank, from, to string, copied func(int64)) error {
+	marker := ""
+	for {
+		keys, err := b.List(ctx, ListOptions{Prefix: from, Marker: marker, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := copyObject(ctx, b, k, to+strings.TrimPrefix(k, from), copied); err != nil {
+				return err
+			}
+		}
+		if len(keys) < 1000 {
+			return nil
+		}
+		marker = keys[len(keys)-1]
+	}
+}
+
+func copyObject(ctx context.Context, b Bank, from, to string, copied func(int64)) error {
+	rc, err := b.Get(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	cr := &countingReader{r: rc}
+	if err := b.Put(ctx, to, cr); err != nil {
+		return fmt.Errorf("copy %s to %s: %w", from, to, err)
+	}
+	if copied != nil {
+		copied(cr.n)
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -1,8 +1,15 @@
 package tick
 
-import "github.com/pouchdp/pouch/shared/app"
+import (
+	"context"
+
+	"github.com/pouchdp/pouch/shared/app"
+)
 
 // Jobs are the jobs of a tick for an App.
 func Jobs(a *app.App) []Job {
-	return []Job{{Name: "sweep", Run: a.Engine.Sweep}}
+	return []Job{
+		{Name: "heartbeat", Run: func(ctx context.Context) (int, error) { a.BeatTick(ctx); return 0, nil }},
+		{Name: "sweep", Run: a.Engine.Sweep},
+	}
 }

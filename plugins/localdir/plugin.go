@@ -162,14 +162,17 @@ func (p *Plugin) Operation(op model.OperationType, r model.Resource) (protection
 		main = p.restore
 	case model.OpVerify:
 		main = p.verify
-	case model.OpDelete:
-		// Deleting touches only the bank: a directory that has since left
-		// the allowed roots must still be deletable, so only its identity
-		// is checked.
+	case model.OpDelete, model.OpCopy:
+		// Deleting and copying touch only the bank: a directory that has
+		// since left the allowed roots must still be deletable, so only its
+		// identity is checked.
 		check = func(ctx context.Context, hc *protection.HookContext) error {
 			return checkIdentity(hc.Resource)
 		}
 		main = p.delete
+		if op == model.OpCopy {
+			main = protection.CopyData
+		}
 	default:
 		return protection.Operation{}, fmt.Errorf("localdir %s: %w", op, protection.ErrUnsupported)
 	}

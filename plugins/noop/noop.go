@@ -53,7 +53,7 @@ func (p *Plugin) Schemas(string) protection.Schemas { return protection.Schemas{
 // Operation implements protection.Plugin.
 func (p *Plugin) Operation(op model.OperationType, r model.Resource) (protection.Operation, error) {
 	switch op {
-	case model.OpProtect, model.OpRestore, model.OpDelete, model.OpVerify:
+	case model.OpProtect, model.OpRestore, model.OpDelete, model.OpVerify, model.OpCopy:
 	default:
 		return protection.Operation{}, fmt.Errorf("noop %s: %w", op, protection.ErrUnsupported)
 	}

@@ -47,6 +47,7 @@ type API struct {
 	Engine    *engine.Engine
 	Quotas    *store.Quotas
 	Services  *store.Services
+	Host      string        // this process's host, for os-services
 	Auth      Authenticator // nil: auth.NoAuth
 	Policy    Policy        // nil: Karbor's defaults
 	Log       *slog.Logger
@@ -202,11 +203,14 @@ func (a *API) wrap(rule string, h handler) http.Handler {
 func (a *API) status(ctx context.Context, err error) (int, string) {
 	var ae *Error
 	var mbe *http.MaxBytesError
+	var oq *store.ErrOverQuota
 	switch {
 	case errors.As(err, &ae):
 		return ae.Code, ae.Message
 	case errors.Is(err, auth.ErrUnauthorized):
 		return http.StatusUnauthorized, "The request you have made requires authentication."
+	case errors.As(err, &oq):
+		return http.StatusRequestEntityTooLarge, oq.Error()
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body is larger than %d bytes.", MaxBody)
 	case errors.Is(err, engine.ErrInvalid):
@@ -232,7 +236,13 @@ func writeFault(w http.ResponseWriter, code int, msg string) {
 	if !ok {
 		name = "computeFault"
 	}
-	writeJSON(w, code, map[string]any{name: map[string]any{"code": code, "message": msg}})
+	fault := map[string]any{"code": code, "message": msg}
+	if code == http.StatusRequestEntityTooLarge {
+		// Karbor's overLimit: the client may retry at once (after freeing quota).
+		fault["retryAfter"] = "0"
+		w.Header().Set("Retry-After", "0")
+	}
+	writeJSON(w, code, map[string]any{name: fault})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -287,6 +297,11 @@ func (a *API) logged(h http.Handler) http.Handler {
 		id := "req-" + uuid.NewString()
 		w.Header().Set("X-Openstack-Request-Id", id)
 		w.Header().Set("X-Compute-Request-Id", id)
+		if a.Services != nil {
+			if err := a.Services.Beat(r.Context(), BinaryAPI, a.Host); err != nil {
+				a.Log.WarnContext(r.Context(), "heartbeat not recorded", "err", err)
+			}
+		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		start := time.Now()
 		h.ServeHTTP(rec, r)

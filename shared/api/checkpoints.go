@@ -13,6 +13,7 @@ import (
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/provider"
+	"github.com/pouchdp/pouch/shared/store"
 )
 
 func (a *API) listProviders(r *http.Request, c *Caller) (any, error) {
@@ -99,7 +100,7 @@ func (a *API) checkpointView(r *http.Request, cp *model.Checkpoint) map[string]a
 		extra = jsonText(cp.ExtraInfo)
 	}
 	progress := cp.Progress
-	if (cp.Status == model.CheckpointProtecting || cp.Status == model.CheckpointDeleting) && cp.OperationID != "" {
+	if slices.Contains(busy, cp.Status) && cp.OperationID != "" {
 		if st, err := a.Engine.OperationStatus(r.Context(), cp.OperationID); err == nil {
 			progress = &st.Progress
 		}
@@ -116,6 +117,9 @@ func (a *API) checkpointView(r *http.Request, cp *model.Checkpoint) map[string]a
 	}
 	return v
 }
+
+// busy are the statuses of a checkpoint an operation is working on.
+var busy = []string{model.CheckpointProtecting, model.CheckpointDeleting, model.CheckpointCopying}
 
 func orEmpty(m map[string]string) map[string]string {
 	if m == nil {
@@ -160,7 +164,11 @@ func (a *API) createCheckpoint(r *http.Request, c *Caller) (any, error) {
 	if extra == nil {
 		extra = map[string]any{"created_by": "manual"}
 	}
-	cp, err := a.Engine.Protect(r.Context(), engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope(c)})
+	var cp *model.Checkpoint
+	err = a.withQuota(r, plan.ProjectID, store.QuotaCheckpoints, func() (err error) {
+		cp, err = a.Engine.Protect(r.Context(), engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope(c)})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +191,7 @@ func (a *API) checkpointParam(r *http.Request, c *Caller) (*provider.Provider, *
 	if err != nil {
 		return nil, nil, err
 	}
-	if cp.ProjectID != c.ProjectID && !c.IsAdmin {
+	if !a.allowed(r, c, cp.ProjectID) {
 		return nil, nil, errorf(http.StatusForbidden, "Checkpoint %s belongs to another project.", id)
 	}
 	return p, cp, nil
@@ -202,8 +210,12 @@ func (a *API) deleteCheckpoint(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.Engine.Delete(r.Context(), p.ID, cp.ID, scope(c), c.IsAdmin); err != nil {
+	if _, err := a.Engine.Delete(r.Context(), p.ID, cp.ID, scope(c), true); err != nil {
 		return nil, err
+	}
+	// As Karbor, the quota is given back when the delete starts.
+	if err := a.Quotas.Reserve(r.Context(), cp.ProjectID, store.QuotaCheckpoints, -1); err != nil {
+		a.Log.WarnContext(r.Context(), "quota not given back", "checkpoint", cp.ID, "err", err)
 	}
 	return map[string]any{}, nil
 }
@@ -247,4 +259,67 @@ func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 		out[i] = a.checkpointView(r, cp)
 	}
 	return map[string]any{"checkpoints": out}, nil
+}
+
+type resetBody struct {
+	State string `json:"state"`
+}
+
+// resetCheckpoint is Karbor's os-resetState: an operator sets a stuck or
+// failed checkpoint to available or error. 200 {}.
+func (a *API) resetCheckpoint(r *http.Request, c *Caller) (any, error) {
+	var b resetBody
+	if err := decode(r, "checkpoint_reset", "os-resetState", &b); err != nil {
+		return nil, err
+	}
+	p, cp, err := a.checkpointParam(r, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Engine.ResetState(r.Context(), p.ID, cp.ID, b.State, scope(c), true); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+type copyBody struct {
+	PlanID     string           `json:"plan_id"`
+	Parameters model.Parameters `json:"parameters"`
+}
+
+// copyCheckpoints copies every available checkpoint of a plan within its
+// provider (Karbor's copy action; no in-tree Karbor plugin could copy, Pouch's
+// can).
+func (a *API) copyCheckpoints(r *http.Request, c *Caller) (any, error) {
+	p, err := a.providerParam(r)
+	if err != nil {
+		return nil, err
+	}
+	var b copyBody
+	if err := decode(r, "checkpoint_copy", "copy", &b); err != nil {
+		return nil, err
+	}
+	planID, err := uuid.Parse(b.PlanID)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid plan_id %q: not a UUID.", b.PlanID)
+	}
+	if b.Parameters == nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid input for copy: parameters is required (it may be {}).")
+	}
+	if err := checkParameters(b.Parameters); err != nil {
+		return nil, err
+	}
+	plan, err := owned(a, r, c, a.Store.Plans, planID.String(), "Plan", http.StatusNotFound)
+	if err != nil {
+		return nil, err
+	}
+	if plan.ProviderID != p.ID {
+		return nil, errorf(http.StatusBadRequest, "Plan %s belongs to provider %s, not %s.", plan.ID, plan.ProviderID, p.ID)
+	}
+	pairs, err := a.Engine.Copy(r.Context(), plan, b.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"copy": map[string]any{"project_id": plan.ProjectID, "provider_id": p.ID,
+		"plan_id": plan.ID, "checkpoint_id": pairs, "parameters": b.Parameters}}, nil
 }

@@ -174,7 +174,8 @@ func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	plan := &model.Plan{ID: uuid.NewString(), Name: *b.Name, Description: b.Description, ProviderID: p.ID,
 		ProjectID: c.ProjectID, Status: model.PlanSuspended, Resources: b.Resources, Parameters: b.Parameters,
 		CreatedAt: now, UpdatedAt: now}
-	if err := a.Store.Plans.Create(r.Context(), plan); err != nil {
+	err = a.withQuota(r, c.ProjectID, store.QuotaPlans, func() error { return a.Store.Plans.Create(r.Context(), plan) })
+	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"plan": planView(plan)}, nil
@@ -267,10 +268,14 @@ func (a *API) deletePlan(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.plan(r, c, id); err != nil {
+	plan, err := a.plan(r, c, id)
+	if err != nil {
 		return nil, err
 	}
-	return nil, a.Store.Plans.Delete(r.Context(), id)
+	if err := a.Store.Plans.Delete(r.Context(), id); err != nil {
+		return nil, err
+	}
+	return nil, a.Quotas.Reserve(r.Context(), plan.ProjectID, store.QuotaPlans, -1)
 }
 
 func (a *API) listPlans(r *http.Request, c *Caller) (any, error) {
@@ -299,4 +304,19 @@ func allTenants(r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// withQuota takes one unit of a project's quota of resource (413 when over)
+// for create, and gives it back if create fails.
+func (a *API) withQuota(r *http.Request, project, resource string, create func() error) error {
+	if err := a.Quotas.Reserve(r.Context(), project, resource, 1); err != nil {
+		return err
+	}
+	err := create()
+	if err != nil {
+		if rerr := a.Quotas.Reserve(r.Context(), project, resource, -1); rerr != nil {
+			a.Log.WarnContext(r.Context(), "quota not given back", "project", project, "resource", resource, "err", rerr)
+		}
+	}
+	return err
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/store"
 )
@@ -51,13 +50,9 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 	if err := decode(r, "restore_create", "restore", &b); err != nil {
 		return nil, err
 	}
-	pid, err := uuid.Parse(b.ProviderID)
+	pid, cid, err := providerAndCheckpoint(b.ProviderID, b.CheckpointID)
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "Invalid provider_id %q: not a UUID.", b.ProviderID)
-	}
-	cid, err := uuid.Parse(b.CheckpointID)
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "Invalid checkpoint_id %q: not a UUID.", b.CheckpointID)
+		return nil, err
 	}
 	if b.Parameters == nil {
 		return nil, errorf(http.StatusBadRequest, "Invalid input for restore: parameters is required (it may be {}).")
@@ -66,26 +61,16 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 		return nil, err
 	}
 	now := a.Now().UTC()
-	rs := &model.Restore{ID: uuid.NewString(), ProjectID: c.ProjectID, ProviderID: pid.String(), CheckpointID: cid.String(),
+	rs := &model.Restore{ID: uuid.NewString(), ProjectID: c.ProjectID, ProviderID: pid, CheckpointID: cid,
 		RestoreTarget: b.RestoreTarget, Parameters: b.Parameters, Status: model.RestoreInProgress,
 		ResourcesStatus: map[string]string{}, ResourcesReason: map[string]string{}, CreatedAt: now, UpdatedAt: now}
-	if err := a.Store.Restores.Create(r.Context(), rs); err != nil {
-		return nil, err
-	}
-	err = a.Engine.Restore(r.Context(), rs, scope(c), c.IsAdmin)
-	if err == nil {
-		return map[string]any{"restore": restoreView(rs)}, nil
-	}
-	a.Log.WarnContext(r.Context(), "restore did not start", "restore", rs.ID, "err", err)
-	rs, uerr := a.Store.Restores.Update(r.Context(), rs.ID, func(rs *model.Restore) error {
-		rs.Status = model.RestoreFail
-		rs.ResourcesReason = map[string]string{"restore": err.Error()}
-		return nil
-	})
-	if uerr != nil {
-		return nil, uerr
-	}
-	if errors.Is(err, engine.ErrForbidden) {
+	rs, err = startRecorded(a, r, a.Store.Restores, rs, rs.ID,
+		func() error { return a.Engine.Restore(r.Context(), rs, scope(c), c.IsAdmin) },
+		func(rs *model.Restore, err error) {
+			rs.Status = model.RestoreFail
+			rs.ResourcesReason = map[string]string{"restore": err.Error()}
+		})
+	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"restore": restoreView(rs)}, nil
@@ -98,11 +83,11 @@ func (a *API) showRestore(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) listRestores(r *http.Request, c *Caller) (any, error) {
-	return listTable(r, c, a.Store.Restores, "restores", restoreView)
+	return listTable(a, r, c, a.Store.Restores, "restores", restoreView)
 }
 
 func (a *API) listOperationLogs(r *http.Request, c *Caller) (any, error) {
-	return listTable(r, c, a.Store.OperationLogs, "operation_logs", operationLogView)
+	return listTable(a, r, c, a.Store.OperationLogs, "operation_logs", operationLogView)
 }
 
 func operationLogView(l *model.OperationLog) map[string]any {
@@ -152,7 +137,7 @@ func showRecord[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], ke
 }
 
 // listTable lists a store table of the caller's project.
-func listTable[T any](r *http.Request, c *Caller, t *store.Table[T], key string, view func(*T) map[string]any) (any, error) {
+func listTable[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], key string, view func(*T) map[string]any) (any, error) {
 	limit, marker, asc, err := listParams(r)
 	if err != nil {
 		return nil, err

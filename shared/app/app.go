@@ -47,6 +47,8 @@ type App struct {
 	Engine    *engine.Engine
 	API       *api.API
 	Log       *slog.Logger
+	// BeatTick records that the tick function is alive (os-services).
+	BeatTick func(ctx context.Context)
 }
 
 // Banks are the bank plugins Pouch has, under Pouch's and Karbor's names.
@@ -98,10 +100,22 @@ func New(ctx context.Context, cfg Config, inv engine.Invoker, log *slog.Logger) 
 		cfg.Engine.Prefix = "pouch:"
 	}
 	st := store.New(rdb, cfg.Engine.Prefix)
-	eng := engine.New(engine.Deps{Redis: rdb, Providers: providers, Catalog: catalog, Store: st, Invoker: inv, Log: log}, cfg.Engine)
+	services := store.NewServices(rdb, cfg.Engine.Prefix)
+	host := hostname()
+	beat := func(binary string) func(context.Context) {
+		return func(ctx context.Context) {
+			if err := services.Beat(ctx, binary, host); err != nil {
+				log.WarnContext(ctx, "heartbeat not recorded", "binary", binary, "err", err)
+			}
+		}
+	}
+	eng := engine.New(engine.Deps{Redis: rdb, Providers: providers, Catalog: catalog, Store: st, Invoker: inv, Log: log,
+		Beat: beat(api.BinaryHook)}, cfg.Engine)
 	a := &App{Redis: rdb, Providers: providers, Catalog: catalog, Store: st, Engine: eng, Log: log,
 		API: &api.API{Providers: providers, Catalog: catalog, Store: st, Engine: eng, Log: log, Now: time.Now,
-			Auth: cfg.Auth, Policy: cfg.Policy}}
+			Quotas: store.NewQuotas(rdb, cfg.Engine.Prefix), Services: services,
+			Host: host, Auth: cfg.Auth, Policy: cfg.Policy}}
+	a.BeatTick = beat(api.BinaryTick)
 	for _, p := range providers.All() {
 		log.Info("provider loaded", "id", p.ID, "name", p.Name, "file", p.Source, "types", p.ResourceTypes())
 	}
@@ -130,4 +144,12 @@ func EnvWith(vars map[string]string) func(string) (string, bool) {
 		}
 		return os.LookupEnv(k)
 	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return h
 }

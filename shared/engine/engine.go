@@ -85,6 +85,9 @@ type Deps struct {
 	Invoker   Invoker
 	Log       *slog.Logger
 	Now       func() time.Time // nil: time.Now
+	// Beat, if set, records that the hook function is alive (os-services);
+	// it is called as each task starts and must be cheap.
+	Beat func(ctx context.Context)
 }
 
 // Engine starts and advances operations. It holds no operation state of its
@@ -116,17 +119,21 @@ func New(d Deps, cfg Config) *Engine {
 // Operation describes one run of the engine. It is stored once in Redis and
 // never changes.
 type Operation struct {
-	ID            string              `json:"id"`
-	Type          model.OperationType `json:"type"`
-	ProviderID    string              `json:"provider_id"`
-	ProjectID     string              `json:"project_id"`
-	CheckpointID  string              `json:"checkpoint_id"`
-	PlanID        string              `json:"plan_id,omitempty"`
-	RestoreID     string              `json:"restore_id,omitempty"`
-	RestoreTarget string              `json:"restore_target,omitempty"`
-	Parameters    model.Parameters    `json:"parameters,omitempty"`
-	LogID         string              `json:"log_id"`
-	StartedAt     time.Time           `json:"started_at"`
+	ID           string              `json:"id"`
+	Type         model.OperationType `json:"type"`
+	ProviderID   string              `json:"provider_id"`
+	ProjectID    string              `json:"project_id"`
+	CheckpointID string              `json:"checkpoint_id"`
+	PlanID       string              `json:"plan_id,omitempty"`
+	RestoreID    string              `json:"restore_id,omitempty"`
+	// SourceCheckpointID is the checkpoint a copy reads.
+	SourceCheckpointID string `json:"source_checkpoint_id,omitempty"`
+	// RecordID is the restore's or verification's record.
+	RecordID      string           `json:"record_id,omitempty"`
+	RestoreTarget string           `json:"restore_target,omitempty"`
+	Parameters    model.Parameters `json:"parameters,omitempty"`
+	LogID         string           `json:"log_id"`
+	StartedAt     time.Time        `json:"started_at"`
 }
 
 // ProtectRequest asks for a checkpoint of a plan.
@@ -238,16 +245,63 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 // Restore starts restoring the checkpoint of restore r, whose record exists
 // already (status in_progress).
 func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Scope, isAdmin bool) error {
-	p, err := e.provider(r.ProviderID)
+	return e.readCheckpoint(ctx, readRequest{Type: model.OpRestore, ProviderID: r.ProviderID,
+		CheckpointID: r.CheckpointID, ProjectID: r.ProjectID, RecordID: r.ID, Parameters: r.Parameters,
+		RestoreTarget: r.RestoreTarget, Scope: s, IsAdmin: isAdmin,
+		Attach: func(ctx context.Context, opID string) error {
+			r.OperationID = opID
+			_, err := e.Store.Restores.Update(ctx, r.ID, func(rec *model.Restore) error {
+				rec.OperationID = opID
+				return nil
+			})
+			return err
+		}})
+}
+
+// Verify starts verifying the checkpoint of verification v, whose record
+// exists already (status in_progress): each plugin checks its resource's
+// data in the bank.
+func (e *Engine) Verify(ctx context.Context, v *model.Verification, s protection.Scope, isAdmin bool) error {
+	return e.readCheckpoint(ctx, readRequest{Type: model.OpVerify, ProviderID: v.ProviderID,
+		CheckpointID: v.CheckpointID, ProjectID: v.ProjectID, RecordID: v.ID, Parameters: v.Parameters,
+		Scope: s, IsAdmin: isAdmin,
+		Attach: func(ctx context.Context, opID string) error {
+			v.OperationID = opID
+			_, err := e.Store.Verifications.Update(ctx, v.ID, func(rec *model.Verification) error {
+				rec.OperationID = opID
+				return nil
+			})
+			return err
+		}})
+}
+
+// readRequest is an operation that reads an available checkpoint (restore,
+// verify) and reports into a record of its own.
+type readRequest struct {
+	Type          model.OperationType
+	ProviderID    string
+	CheckpointID  string
+	ProjectID     string
+	RecordID      string
+	Parameters    model.Parameters
+	RestoreTarget *string
+	Scope         protection.Scope
+	IsAdmin       bool
+	// Attach stores the operation's id in the record before any hook runs.
+	Attach func(ctx context.Context, opID string) error
+}
+
+func (e *Engine) readCheckpoint(ctx context.Context, req readRequest) error {
+	p, err := e.provider(req.ProviderID)
 	if err != nil {
 		return err
 	}
 	col := &checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}
-	cp, err := col.Get(ctx, r.CheckpointID)
+	cp, err := col.Get(ctx, req.CheckpointID)
 	if err != nil {
 		return notFound(err)
 	}
-	if !isAdmin && cp.ProjectID != s.ProjectID {
+	if !req.IsAdmin && cp.ProjectID != req.Scope.ProjectID {
 		return fmt.Errorf("%w: checkpoint %s belongs to another project", ErrForbidden, cp.ID)
 	}
 	if cp.Status != model.CheckpointAvailable {
@@ -257,14 +311,17 @@ func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Sco
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", cp.ID, err)
 	}
-	if err := e.ValidateResources(ctx, p, model.OpRestore, g.Resources()); err != nil {
+	if err := e.ValidateResources(ctx, p, req.Type, g.Resources()); err != nil {
 		return err
 	}
-	op := e.newOperation(model.OpRestore, p, r.ProjectID)
-	op.CheckpointID, op.RestoreID, op.Parameters = cp.ID, r.ID, r.Parameters
+	op := e.newOperation(req.Type, p, req.ProjectID)
+	op.CheckpointID, op.RecordID, op.Parameters = cp.ID, req.RecordID, req.Parameters
+	if req.Type == model.OpRestore {
+		op.RestoreID = req.RecordID
+	}
 	op.PlanID = cp.ProtectionPlan.ID
-	if r.RestoreTarget != nil {
-		op.RestoreTarget = *r.RestoreTarget
+	if req.RestoreTarget != nil {
+		op.RestoreTarget = *req.RestoreTarget
 	}
 	if err := e.guard(ctx, cp.ID, op.ID, false); err != nil {
 		return err
@@ -279,11 +336,7 @@ func (e *Engine) Restore(ctx context.Context, r *model.Restore, s protection.Sco
 	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
 		return fmt.Errorf("operation %s: lease: %w", op.ID, err)
 	}
-	r.OperationID = op.ID
-	if _, err := e.Store.Restores.Update(ctx, r.ID, func(rec *model.Restore) error {
-		rec.OperationID = op.ID
-		return nil
-	}); err != nil {
+	if err := req.Attach(ctx, op.ID); err != nil {
 		return err
 	}
 	if err := e.start(ctx, op, g, model.RestoreInProgress); err != nil {

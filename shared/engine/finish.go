@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -144,8 +145,8 @@ func (e *Engine) finish(ctx context.Context, opID string) error {
 	col := &checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}
 	var final string
 	switch op.Type {
-	case model.OpRestore:
-		final, err = e.finishRestore(ctx, op, s, ok)
+	case model.OpRestore, model.OpVerify:
+		final, err = e.finishRecord(ctx, op, s, ok)
 	default:
 		final, err = e.finishCheckpoint(ctx, col, op, s, ok)
 	}
@@ -164,8 +165,10 @@ func (e *Engine) finish(ctx context.Context, opID string) error {
 	}
 	e.release(ctx, p, op.ID)
 	switch op.Type {
-	case model.OpRestore:
+	case model.OpRestore, model.OpVerify:
 		e.unguard(ctx, op.CheckpointID, op.ID, false)
+	case model.OpCopy:
+		e.unguard(ctx, op.SourceCheckpointID, op.ID, false)
 	case model.OpDelete:
 		e.unguard(ctx, op.CheckpointID, op.ID, true)
 	}
@@ -214,8 +217,14 @@ func (e *Engine) finishCheckpoint(ctx context.Context, col *checkpoint.Collectio
 	switch {
 	case op.Type == model.OpProtect && ok:
 		cp.Status = model.CheckpointAvailable
-	case op.Type == model.OpProtect:
+	case op.Type == model.OpProtect, op.Type == model.OpCopy && !ok:
 		cp.Status = model.CheckpointError
+	case op.Type == model.OpCopy:
+		cp.Status = model.CheckpointAvailable
+		if cp.ExtraInfo == nil {
+			cp.ExtraInfo = map[string]any{}
+		}
+		cp.ExtraInfo["copy_status"] = CopyStatusFinished
 	case op.Type == model.OpDelete && ok:
 		cp.Status = model.CheckpointDeleted
 		// Plugins delete their data; whatever one left behind goes too.
@@ -234,14 +243,25 @@ func (e *Engine) finishCheckpoint(ctx context.Context, col *checkpoint.Collectio
 	return cp.Status, nil
 }
 
-func (e *Engine) finishRestore(ctx context.Context, op *Operation, s *state, ok bool) (string, error) {
+// finishRecord ends the record of a restore or a verification.
+func (e *Engine) finishRecord(ctx context.Context, op *Operation, s *state, ok bool) (string, error) {
 	final := model.RestoreFail
 	if ok {
 		final = model.RestoreSuccess
 	}
-	_, err := e.Store.Restores.Update(ctx, op.RestoreID, func(r *model.Restore) error {
-		progress := s.Progress
-		r.Status, r.ResourcesStatus, r.ResourcesReason, r.UpdatedAt = final, s.Statuses, s.Reasons, e.now().UTC()
+	progress := s.Progress
+	now := e.now().UTC()
+	var err error
+	if op.Type == model.OpVerify {
+		_, err = e.Store.Verifications.Update(ctx, op.RecordID, func(v *model.Verification) error {
+			v.Status, v.ResourcesStatus, v.ResourcesReason, v.UpdatedAt = final, s.Statuses, s.Reasons, now
+			v.Progress = &progress
+			return nil
+		})
+		return final, err
+	}
+	_, err = e.Store.Restores.Update(ctx, cmp.Or(op.RecordID, op.RestoreID), func(r *model.Restore) error {
+		r.Status, r.ResourcesStatus, r.ResourcesReason, r.UpdatedAt = final, s.Statuses, s.Reasons, now
 		r.Progress = &progress
 		return nil
 	})

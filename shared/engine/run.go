@@ -26,7 +26,7 @@ func jsonTask(t Task) ([]byte, error) { return json.Marshal(t) }
 // statuses under the new resources' ids).
 func resourceDone(t model.OperationType) string {
 	switch t {
-	case model.OpProtect:
+	case model.OpProtect, model.OpVerify, model.OpCopy:
 		return model.ResourceAvailable
 	case model.OpDelete:
 		return model.ResourceDeleted
@@ -81,6 +81,9 @@ func (e *Engine) remember(op *Operation) {
 // It returns an error only when the task's outcome could not be recorded; a
 // failing hook is recorded (the operation fails) and RunTask returns nil.
 func (e *Engine) RunTask(ctx context.Context, payload []byte) error {
+	if e.Beat != nil {
+		e.Beat(ctx)
+	}
 	var t Task
 	if err := json.Unmarshal(payload, &t); err != nil || t.Op == "" || t.Index < 0 {
 		return fmt.Errorf("%w: task payload %.200q: %v", ErrInvalid, payload, err)
@@ -190,7 +193,8 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 		OperationID: op.ID, Operation: op.Type, Hook: t.Hook(), Resource: t.Resource,
 		Parameters: op.Parameters.For(t.Resource), CheckpointID: op.CheckpointID, ProviderID: op.ProviderID,
 		ProjectID: op.ProjectID, RestoreID: op.RestoreID, RestoreTarget: op.RestoreTarget,
-		Bank: p.Bank, Progress: prog, NewResources: newResources{e.rdb, k.newres},
+		SourceCheckpointID: op.SourceCheckpointID,
+		Bank:               p.Bank, Progress: prog, NewResources: newResources{e.rdb, k.newres},
 		Status: statusReporter{e.rdb, k.rstatus, k.rreason},
 		Log:    e.log.With("op", op.ID, "hook", t.Hook().String(), "resource", t.Resource.StatusKey()),
 	}

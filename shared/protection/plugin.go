@@ -155,6 +155,9 @@ type HookContext struct {
 	ProviderID   string
 	ProjectID    string
 	RestoreID    string
+	// SourceCheckpointID is, for a copy, the checkpoint being copied into
+	// CheckpointID.
+	SourceCheckpointID string
 	// RestoreTarget is the restore's restore_target, if any.
 	RestoreTarget string
 	Bank          bank.Bank
@@ -194,4 +197,15 @@ func (hc *HookContext) StringParam(name, def string) string {
 		return fmt.Sprint(v)
 	}
 	return def
+}
+
+// CopyData is a copy operation's main hook for plugins whose data lives in
+// the bank: it copies the resource's objects from the source checkpoint to
+// the new one, reporting bytes.
+func CopyData(ctx context.Context, hc *HookContext) error {
+	from := ResourceDataKey(hc.SourceCheckpointID, hc.Resource.ID, "") + "/"
+	return bank.CopyPrefix(ctx, hc.Bank, from, hc.DataPrefix(), func(n int64) {
+		hc.Progress.AddTotal(n)
+		hc.Progress.AddDone(n)
+	})
 }

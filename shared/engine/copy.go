@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/pouchdp/pouch/shared/checkpoint"
+	"github.com/pouchdp/pouch/shared/graph"
+	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/protection"
+)
+
+// CopyStatusFinished marks, in a copy's extra_info copy_status, a checkpoint
+// that is itself a finished copy (Karbor's constant).
+const CopyStatusFinished = "finished"
+
+// CopyPair is one copy started: the checkpoint copied and its copy.
+type CopyPair struct {
+	ProtectID string `json:"checkpoint_protect_id"`
+	CopyID    string `json:"checkpoint_copy_id"`
+}
+
+// Copy copies every available checkpoint of plan that is not itself a
+// finished copy into a new checkpoint of the same provider (status
+// wait_copying, then copying, then available or error). The plugins copy
+// their resources' data.
+func (e *Engine) Copy(ctx context.Context, plan *model.Plan, params model.Parameters) ([]CopyPair, error) {
+	p, err := e.provider(plan.ProviderID)
+	if err != nil {
+		return nil, err
+	}
+	col := &checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}
+	all, err := col.List(ctx, checkpoint.ListOptions{ProjectID: plan.ProjectID, PlanID: plan.ID})
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%w: the plan has not been protected", ErrInvalid)
+	}
+	var sources []*model.Checkpoint
+	for _, cp := range all {
+		if cp.Status == model.CheckpointAvailable && fmt.Sprint(cp.ExtraInfo["copy_status"]) != CopyStatusFinished {
+			sources = append(sources, cp)
+		}
+	}
+	pairs := []CopyPair{}
+	for _, src := range sources {
+		g, err := graph.Parse(src.ResourceGraph)
+		if err != nil {
+			return pairs, fmt.Errorf("checkpoint %s: %w", src.ID, err)
+		}
+		if err := e.ValidateResources(ctx, p, model.OpCopy, g.Resources()); err != nil {
+			return pairs, err
+		}
+		id, err := e.copyOne(ctx, col, src, g, params)
+		if err != nil {
+			return pairs, err
+		}
+		pairs = append(pairs, CopyPair{ProtectID: src.ID, CopyID: id})
+	}
+	return pairs, nil
+}
+
+func (e *Engine) copyOne(ctx context.Context, col *checkpoint.Collection, src *model.Checkpoint, g *graph.Graph, params model.Parameters) (string, error) {
+	p, err := e.provider(col.ProviderID)
+	if err != nil {
+		return "", err
+	}
+	op := e.newOperation(model.OpCopy, p, src.ProjectID)
+	op.SourceCheckpointID, op.PlanID, op.Parameters = src.ID, src.ProtectionPlan.ID, params
+	if err := e.guard(ctx, src.ID, op.ID, false); err != nil {
+		return "", err
+	}
+	started := false
+	defer func() {
+		if !started {
+			e.unguard(ctx, src.ID, op.ID, false)
+			e.release(ctx, p, op.ID)
+		}
+	}()
+	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
+		return "", fmt.Errorf("operation %s: lease: %w", op.ID, err)
+	}
+	extra := maps.Clone(src.ExtraInfo)
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["copy_from"] = src.ID
+	cp := &model.Checkpoint{
+		ID: uuid.NewString(), Status: model.CheckpointWaitCopying, OwnerID: op.ID, ProjectID: src.ProjectID,
+		ProtectionPlan: src.ProtectionPlan, ExtraInfo: extra, ResourceGraph: src.ResourceGraph, OperationID: op.ID,
+	}
+	op.CheckpointID = cp.ID
+	if err := col.Create(ctx, cp, op.StartedAt); err != nil {
+		return "", err
+	}
+	cp.Status = model.CheckpointCopying
+	if err := col.Update(ctx, cp); err != nil {
+		return "", err
+	}
+	if err := e.start(ctx, op, g, model.CheckpointCopying); err != nil {
+		cp.Status = model.CheckpointError
+		cp.ResourcesReason = map[string]string{"operation": err.Error()}
+		if uerr := col.Update(ctx, cp); uerr != nil {
+			e.log.ErrorContext(ctx, "copy left copying", "checkpoint", cp.ID, "err", uerr)
+		}
+		return "", err
+	}
+	started = true
+	return cp.ID, nil
+}
+
+// resettable are the statuses os-resetState accepts (spec §2.3).
+var resettable = []string{model.CheckpointAvailable, model.CheckpointError, model.CheckpointCopying,
+	model.CheckpointWaitCopying, CopyStatusFinished}
+
+// ResetState sets a checkpoint's status to available or error, as an
+// operator does after a failure (Karbor's os-resetState). It is refused
+// while a delete or restore holds the checkpoint.
+func (e *Engine) ResetState(ctx context.Context, providerID, checkpointID, status string, s protection.Scope, isAdmin bool) error {
+	if status != model.CheckpointAvailable && status != model.CheckpointError {
+		return fmt.Errorf("%w: state must be available or error, not %q", ErrInvalid, status)
+	}
+	p, err := e.provider(providerID)
+	if err != nil {
+		return err
+	}
+	opID := "reset-" + uuid.NewString()
+	if err := e.guard(ctx, checkpointID, opID, true); err != nil {
+		return err
+	}
+	defer e.unguard(ctx, checkpointID, opID, true)
+	col := &checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}
+	cp, err := col.Get(ctx, checkpointID)
+	if err != nil {
+		return notFound(err)
+	}
+	if !isAdmin && cp.ProjectID != s.ProjectID {
+		return fmt.Errorf("%w: checkpoint %s belongs to another project", ErrForbidden, cp.ID)
+	}
+	if !slices.Contains(resettable, cp.Status) {
+		return fmt.Errorf("%w: checkpoint %s is %s; only a checkpoint in %v can be reset", ErrInvalid, cp.ID, cp.Status, resettable)
+	}
+	e.log.InfoContext(ctx, "checkpoint state reset", "checkpoint", cp.ID, "from", cp.Status, "to", status)
+	cp.Status, cp.UpdatedAt = status, e.now().UTC()
+	return col.Update(ctx, cp)
+}
