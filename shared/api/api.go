@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -318,45 +317,4 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
-}
-
-// pageParams reads limit and marker.
-func pageParams(r *http.Request) (limit int, marker string, err error) {
-	q := r.URL.Query()
-	limit = 1000
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return 0, "", errorf(http.StatusBadRequest, "limit must be a positive integer, not %q", v)
-		}
-		limit = min(n, 1000)
-	}
-	return limit, q.Get("marker"), nil
-}
-
-// listParams reads limit, marker and the sort direction of a list call.
-func listParams(r *http.Request) (limit int, marker string, asc bool, err error) {
-	if limit, marker, err = pageParams(r); err != nil {
-		return 0, "", false, err
-	}
-	asc, err = sortAsc(r)
-	return limit, marker, asc, err
-}
-
-// sortAsc reads sort / sort_dir: true for ascending.
-func sortAsc(r *http.Request) (bool, error) {
-	q := r.URL.Query()
-	dir := q.Get("sort_dir")
-	if s := q.Get("sort"); s != "" {
-		if _, d, ok := strings.Cut(strings.Split(s, ",")[0], ":"); ok {
-			dir = d
-		}
-	}
-	switch strings.ToLower(dir) {
-	case "", "desc":
-		return false, nil
-	case "asc":
-		return true, nil
-	}
-	return false, errorf(http.StatusBadRequest, "Invalid sort direction %q: use asc or desc.", dir)
 }

@@ -16,30 +16,28 @@ import (
 	"github.com/pouchdp/pouch/shared/store"
 )
 
+var providersSpec = listSpec{key: "providers", path: "/providers", filters: []string{"name", "description"}}
+
+// listProviders lists the enabled providers, by id; an unknown marker is
+// ignored (spec §1.3); name and description filter exactly.
 func (a *API) listProviders(r *http.Request, c *Caller) (any, error) {
-	limit, marker, err := pageParams(r)
+	lq, err := a.parseListQuery(r, c, providersSpec)
 	if err != nil {
 		return nil, err
 	}
-	q := r.URL.Query()
-	out := []any{}
 	all := a.Providers.All()
-	// An unknown marker is ignored (spec §1.3).
-	if i := slices.IndexFunc(all, func(p *provider.Provider) bool { return p.ID == marker }); i >= 0 {
+	if i := slices.IndexFunc(all, func(p *provider.Provider) bool { return p.ID == lq.marker }); i >= 0 {
 		all = all[i+1:]
 	}
+	out, ids := []any{}, []string{}
 	for _, p := range all {
-		if n := q.Get("name"); n != "" && n != p.Name {
-			continue
-		}
-		if d := q.Get("description"); d != "" && d != p.Description {
-			continue
-		}
-		if len(out) < limit {
-			out = append(out, providerView(p))
+		v := providerView(p)
+		if len(out) < lq.limit && matches(v, lq.filters, nil) {
+			out = append(out, v)
+			ids = append(ids, p.ID)
 		}
 	}
-	return map[string]any{"providers": out}, nil
+	return a.page(r, providersSpec, lq, out, ids), nil
 }
 
 func providerView(p *provider.Provider) map[string]any {
@@ -220,19 +218,28 @@ func (a *API) deleteCheckpoint(r *http.Request, c *Caller) (any, error) {
 	return map[string]any{}, nil
 }
 
+var checkpointsSpec = listSpec{key: "checkpoints", path: "/checkpoints",
+	filters: []string{"project_id", "plan_id", "start_date", "end_date"}}
+
+// listCheckpoints lists from the bank's indices: by plan, by date or by
+// provider, newest first unless sorted asc. Deleted checkpoints are not
+// listed; project_id counts only for an admin listing all tenants.
 func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 	p, err := a.providerParam(r)
 	if err != nil {
 		return nil, err
 	}
-	limit, marker, asc, err := listParams(r)
+	lq, err := a.parseListQuery(r, c, checkpointsSpec)
 	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
 	o := checkpoint.ListOptions{ProjectID: c.ProjectID, PlanID: q.Get("plan_id"), StartDate: q.Get("start_date"),
-		EndDate: q.Get("end_date"), Marker: marker, Limit: limit, AllTenants: c.IsAdmin && allTenants(r)}
-	if asc {
+		EndDate: q.Get("end_date"), Marker: lq.marker, Limit: lq.limit, AllTenants: lq.allTenants}
+	if pid := q.Get("project_id"); pid != "" && lq.allTenants {
+		o.ProjectID, o.AllTenants = pid, false
+	}
+	if lq.sort[0].asc {
 		o.Sort = "asc"
 	}
 	for name, d := range map[string]string{"start_date": o.StartDate, "end_date": o.EndDate} {
@@ -255,12 +262,13 @@ func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 		return nil, err
 	}
 	out := make([]any, len(cps))
+	ids := make([]string, len(cps))
 	for i, cp := range cps {
 		out[i] = a.checkpointView(r, cp)
+		ids[i] = cp.ID
 	}
-	return map[string]any{"checkpoints": out}, nil
+	return a.page(r, checkpointsSpec, lq, out, ids), nil
 }
-
 type resetBody struct {
 	State string `json:"state"`
 }

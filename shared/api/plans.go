@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -279,31 +278,8 @@ func (a *API) deletePlan(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) listPlans(r *http.Request, c *Caller) (any, error) {
-	limit, marker, asc, err := listParams(r)
-	if err != nil {
-		return nil, err
-	}
-	plans, err := a.Store.Plans.List(r.Context(), store.ListOptions{Project: c.ProjectID,
-		AllProjects: c.IsAdmin && allTenants(r), Marker: marker, Limit: limit, Asc: asc})
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errorf(http.StatusNotFound, "Marker %s could not be found.", marker)
-		}
-		return nil, err
-	}
-	out := make([]any, len(plans))
-	for i, p := range plans {
-		out[i] = planView(p)
-	}
-	return map[string]any{"plans": out}, nil
-}
-
-func allTenants(r *http.Request) bool {
-	switch strings.ToLower(r.URL.Query().Get("all_tenants")) {
-	case "1", "true", "yes", "y":
-		return true
-	}
-	return false
+	return listTable(a, r, c, a.Store.Plans, listSpec{key: "plans", path: "/plans",
+		filters: []string{"name", "status", "description"}, regex: []string{"name", "description"}, offset: true}, planView)
 }
 
 // withQuota takes one unit of a project's quota of resource (413 when over)

@@ -83,11 +83,13 @@ func (a *API) showRestore(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) listRestores(r *http.Request, c *Caller) (any, error) {
-	return listTable(a, r, c, a.Store.Restores, "restores", restoreView)
+	return listTable(a, r, c, a.Store.Restores, listSpec{key: "restores", path: "/restores",
+		filters: []string{"status"}, offset: true}, restoreView)
 }
 
 func (a *API) listOperationLogs(r *http.Request, c *Caller) (any, error) {
-	return listTable(a, r, c, a.Store.OperationLogs, "operation_logs", operationLogView)
+	return listTable(a, r, c, a.Store.OperationLogs, listSpec{key: "operation_logs", path: "/operation_logs",
+		filters: []string{"checkpoint_id", "plan_id", "restore_id", "status"}, offset: true}, operationLogView)
 }
 
 func operationLogView(l *model.OperationLog) map[string]any {
@@ -134,25 +136,4 @@ func showRecord[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], ke
 		return nil, err
 	}
 	return map[string]any{key: view(v)}, nil
-}
-
-// listTable lists a store table of the caller's project.
-func listTable[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], key string, view func(*T) map[string]any) (any, error) {
-	limit, marker, asc, err := listParams(r)
-	if err != nil {
-		return nil, err
-	}
-	items, err := t.List(r.Context(), store.ListOptions{Project: c.ProjectID, AllProjects: c.IsAdmin && allTenants(r),
-		Marker: marker, Limit: limit, Asc: asc})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(http.StatusNotFound, "Marker %s could not be found.", marker)
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]any, len(items))
-	for i, it := range items {
-		out[i] = view(it)
-	}
-	return map[string]any{key: out}, nil
 }

@@ -114,5 +114,6 @@ func (a *API) showVerification(r *http.Request, c *Caller) (any, error) {
 }
 
 func (a *API) listVerifications(r *http.Request, c *Caller) (any, error) {
-	return listTable(a, r, c, a.Store.Verifications, "verifications", verificationView)
+	return listTable(a, r, c, a.Store.Verifications, listSpec{key: "verifications", path: "/verifications",
+		filters: []string{"status"}, offset: true}, verificationView)
 }

@@ -30,6 +30,9 @@ func NewTable[T any](rdb redis.UniversalClient, prefix, name string, id, project
 	return &Table[T]{rdb: rdb, key: prefix + name, id: id, project: project, created: created}
 }
 
+// IDOf is a record's id.
+func (t *Table[T]) IDOf(v *T) string { return t.id(v) }
+
 // ProjectOf is the project a record belongs to.
 func (t *Table[T]) ProjectOf(v *T) string { return t.project(v) }
 
@@ -138,6 +141,7 @@ type ListOptions struct {
 	Project     string
 	AllProjects bool
 	Marker      string // id of the last record seen
+	Offset      int    // records to skip after the marker
 	Limit       int    // 0: no limit
 	Asc         bool
 }
@@ -165,6 +169,7 @@ func (t *Table[T]) List(ctx context.Context, o ListOptions) ([]*T, error) {
 		}
 		start = rank + 1
 	}
+	start += int64(o.Offset)
 	stop := int64(-1)
 	if o.Limit > 0 {
 		stop = start + int64(o.Limit) - 1

@@ -43,9 +43,11 @@ type obj = map[string]any
 // redis-server, served by httptest. root is the Local Directory Provider's
 // only allowed root.
 type env struct {
-	srv  *httptest.Server
-	inv  *invoke.Local
-	root string
+	app     *app.App
+	dataDir string // the banks live below it
+	srv     *httptest.Server
+	inv     *invoke.Local
+	root    string
 }
 
 func newEnv(t *testing.T) *env {
@@ -75,7 +77,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	inv.Register("hook", a.Engine.RunTask)
-	e := &env{srv: httptest.NewServer(a.API.Handler()), inv: inv, root: root}
+	e := &env{app: a, dataDir: filepath.Join(dir, "data"), srv: httptest.NewServer(a.API.Handler()), inv: inv, root: root}
 	t.Cleanup(func() {
 		e.srv.Close()
 		inv.Close()
