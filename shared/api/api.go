@@ -21,6 +21,7 @@ import (
 	"github.com/pouchdp/pouch/shared/policy"
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
+	"github.com/pouchdp/pouch/shared/schedule"
 	"github.com/pouchdp/pouch/shared/store"
 )
 
@@ -46,9 +47,10 @@ type API struct {
 	Engine    *engine.Engine
 	Quotas    *store.Quotas
 	Services  *store.Services
-	Host      string        // this process's host, for os-services
-	Auth      Authenticator // nil: auth.NoAuth
-	Policy    Policy        // nil: Karbor's defaults
+	Schedule  schedule.Config // bounds of trigger properties (zero: Karbor's defaults)
+	Host      string          // this process's host, for os-services
+	Auth      Authenticator   // nil: auth.NoAuth
+	Policy    Policy          // nil: Karbor's defaults
 	Log       *slog.Logger
 	Now       func() time.Time
 }

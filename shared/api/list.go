@@ -199,29 +199,42 @@ func (a *API) page(r *http.Request, spec listSpec, lq *listQuery, items []any, i
 }
 
 // selectRecords reads every record of the scope, then filters, sorts and
-// pages them in memory.
+// pages them in memory; only the records of the page are decoded.
 func selectRecords[T any](r *http.Request, t *store.Table[T], o store.ListOptions, lq *listQuery, spec listSpec) ([]*T, error) {
-	all, err := t.List(r.Context(), o)
+	raws, err := t.ListRaw(r.Context(), o)
 	if err != nil {
 		return nil, err
 	}
 	type row struct {
-		rec    *T
-		fields map[string]any
+		raw  []byte
+		id   string
+		keys []any // the sort keys' values, comparable by compareValues
 	}
-	rows := make([]row, 0, len(all))
-	for _, rec := range all {
-		fields, err := recordFields(rec)
+	need := []string{"id"}
+	for k := range lq.filters {
+		need = append(need, k)
+	}
+	for _, k := range lq.sort {
+		need = append(need, k.key)
+	}
+	rows := make([]row, 0, len(raws))
+	for _, raw := range raws {
+		fields, err := pickFields(raw, need)
 		if err != nil {
 			return nil, err
 		}
-		if matches(fields, lq.filters, spec.regex) {
-			rows = append(rows, row{rec, fields})
+		if !matches(fields, lq.filters, spec.regex) {
+			continue
 		}
+		x := row{raw: raw, id: fmt.Sprint(fields["id"]), keys: make([]any, len(lq.sort))}
+		for i, k := range lq.sort {
+			x.keys[i] = sortValue(fields[k.key])
+		}
+		rows = append(rows, x)
 	}
 	slices.SortStableFunc(rows, func(x, y row) int {
-		for _, k := range lq.sort {
-			c := compareValues(x.fields[k.key], y.fields[k.key])
+		for i, k := range lq.sort {
+			c := compareValues(x.keys[i], y.keys[i])
 			if !k.asc {
 				c = -c
 			}
@@ -233,7 +246,7 @@ func selectRecords[T any](r *http.Request, t *store.Table[T], o store.ListOption
 	})
 	start := 0
 	if lq.marker != "" {
-		i := slices.IndexFunc(rows, func(x row) bool { return t.IDOf(x.rec) == lq.marker })
+		i := slices.IndexFunc(rows, func(x row) bool { return x.id == lq.marker })
 		if i < 0 {
 			return nil, errorf(http.StatusNotFound, "Marker %s could not be found.", lq.marker)
 		}
@@ -243,19 +256,32 @@ func selectRecords[T any](r *http.Request, t *store.Table[T], o store.ListOption
 	end := min(start+lq.limit, len(rows))
 	out := make([]*T, 0, end-start)
 	for _, x := range rows[start:end] {
-		out = append(out, x.rec)
+		v, err := t.Decode(x.raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
 
-// recordFields is a record as a JSON object, for filters and sorting.
-func recordFields(rec any) (map[string]any, error) {
-	data, err := json.Marshal(rec)
-	if err != nil {
+// pickFields decodes only the named top-level fields of a JSON object.
+func pickFields(raw []byte, names []string) (map[string]any, error) {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	return m, json.Unmarshal(data, &m)
+	out := make(map[string]any, len(names))
+	for _, n := range names {
+		if v, ok := all[n]; ok {
+			var x any
+			if err := json.Unmarshal(v, &x); err != nil {
+				return nil, err
+			}
+			out[n] = x
+		}
+	}
+	return out, nil
 }
 
 // matches applies Karbor's filters: a list value matches any of its items;
@@ -305,30 +331,55 @@ func filterString(v any) string {
 	return pythonStr(v)
 }
 
-// compareValues orders two field values: numbers as numbers, the rest as
-// times as times, the rest as strings; a missing value first.
+// sortValue turns a field into what compareValues orders: numbers stay
+// numbers, RFC 3339 times become times, nil stays nil, the rest strings.
+func sortValue(v any) any {
+	switch v := v.(type) {
+	case float64, nil:
+		return v
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t
+		}
+		return v
+	}
+	return filterString(v)
+}
+
+// compareValues orders two sort values (see sortValue); nil first, then
+// by kind: numbers, times, strings.
 func compareValues(x, y any) int {
-	if sx, ok := x.(string); ok {
-		if sy, ok := y.(string); ok {
-			tx, errx := time.Parse(time.RFC3339Nano, sx)
-			ty, erry := time.Parse(time.RFC3339Nano, sy)
-			if errx == nil && erry == nil {
-				return tx.Compare(ty)
-			}
+	switch x := x.(type) {
+	case nil:
+		if y == nil {
+			return 0
 		}
-	}
-	if fx, ok := x.(float64); ok {
-		if fy, ok := y.(float64); ok {
-			return cmp.Compare(fx, fy)
-		}
-	}
-	switch {
-	case x == nil && y == nil:
-		return 0
-	case x == nil:
 		return -1
-	case y == nil:
+	case float64:
+		if y, ok := y.(float64); ok {
+			return cmp.Compare(x, y)
+		}
+	case time.Time:
+		if y, ok := y.(time.Time); ok {
+			return x.Compare(y)
+		}
+	case string:
+		if y, ok := y.(string); ok {
+			return strings.Compare(x, y)
+		}
+	}
+	if y == nil {
 		return 1
 	}
-	return strings.Compare(filterString(x), filterString(y))
+	return cmp.Compare(kindRank(x), kindRank(y))
+}
+
+func kindRank(v any) int {
+	switch v.(type) {
+	case float64:
+		return 1
+	case time.Time:
+		return 2
+	}
+	return 3
 }

@@ -148,6 +148,32 @@ type ListOptions struct {
 
 // List returns records of a project (or all), by creation time.
 func (t *Table[T]) List(ctx context.Context, o ListOptions) ([]*T, error) {
+	raws, err := t.ListRaw(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(raws))
+	for _, raw := range raws {
+		v, err := t.Decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Decode reads one record as ListRaw returns it.
+func (t *Table[T]) Decode(raw []byte) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.key, err)
+	}
+	return v, nil
+}
+
+// ListRaw is List without decoding: each record's JSON.
+func (t *Table[T]) ListRaw(ctx context.Context, o ListOptions) ([][]byte, error) {
 	idx := t.projKey(o.Project)
 	if o.AllProjects {
 		idx = t.allKey()
@@ -192,17 +218,11 @@ func (t *Table[T]) List(ctx context.Context, o ListOptions) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*T, 0, len(vals))
+	out := make([][]byte, 0, len(vals))
 	for _, raw := range vals {
-		s, ok := raw.(string)
-		if !ok {
-			continue // deleted between the range and the read
+		if s, ok := raw.(string); ok { // else deleted between the range and the read
+			out = append(out, []byte(s))
 		}
-		v := new(T)
-		if err := json.Unmarshal([]byte(s), v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pouchdp/pouch/shared/app"
+	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/invoke"
 	"github.com/pouchdp/pouch/shared/model"
@@ -50,7 +51,7 @@ type env struct {
 	root    string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	addr := redistest.Addr(t)
 	dir := t.TempDir()
@@ -335,4 +336,26 @@ func (e *env) checkpoint(t *testing.T, providerID, planID string) string {
 	id := e.do(t, "POST", path, obj{"checkpoint": obj{"plan_id": planID}}).ok(t).str(t, "checkpoint", "id")
 	e.waitStatus(t, path+"/"+id, "checkpoint", model.CheckpointAvailable)
 	return id
+}
+
+// memberAuth is noauth without the admin role: the token "user:project" is
+// a member of project, so Karbor's admin_or_owner rules confine it to its
+// project.
+type memberAuth struct{}
+
+func (memberAuth) Authenticate(ctx context.Context, r *http.Request) (*auth.Identity, error) {
+	id, err := auth.NoAuth{}.Authenticate(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	id.Roles, id.IsAdmin, id.IsAdminProject = []string{"member"}, false, false
+	return id, nil
+}
+
+// newMemberEnv is newEnv with callers that are not admins (memberAuth).
+func newMemberEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	e.app.API.Auth = memberAuth{} // before any request: the handler reads it per request
+	return e
 }
