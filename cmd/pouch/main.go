@@ -77,8 +77,25 @@ func serve(args []string) int {
 	fs.IntVar(&cfg.Workers, "workers", workers, "hooks run at once [POUCH_WORKERS]")
 	fs.DurationVar(&cfg.TickEvery, "tick", time.Minute, "period of the tick function")
 	level := fs.String("log-level", env("POUCH_LOG_LEVEL", "info"), "debug, info, warn or error [POUCH_LOG_LEVEL]")
+	fs.StringVar(&cfg.AuthStrategy, "auth-strategy", env("POUCH_AUTH_STRATEGY", "noauth"), "noauth (token user:project, every caller an admin) or keystone [POUCH_AUTH_STRATEGY]")
+	fs.StringVar(&cfg.Keystone.URL, "keystone-url", env("POUCH_KEYSTONE_URL", ""), "Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 [POUCH_KEYSTONE_URL]")
+	fs.StringVar(&cfg.Keystone.User, "keystone-user", env("POUCH_KEYSTONE_USER", ""), "service user that validates tokens [POUCH_KEYSTONE_USER]")
+	fs.StringVar(&cfg.Keystone.Password, "keystone-password", "", "its password; prefer the environment, flags show in ps [POUCH_KEYSTONE_PASSWORD]")
+	fs.StringVar(&cfg.Keystone.Project, "keystone-project", env("POUCH_KEYSTONE_PROJECT", "service"), "the service user's project [POUCH_KEYSTONE_PROJECT]")
+	fs.StringVar(&cfg.Keystone.UserDomain, "keystone-user-domain", env("POUCH_KEYSTONE_USER_DOMAIN", "Default"), "the service user's domain name [POUCH_KEYSTONE_USER_DOMAIN]")
+	fs.StringVar(&cfg.Keystone.ProjectDomain, "keystone-project-domain", env("POUCH_KEYSTONE_PROJECT_DOMAIN", "Default"), "the service project's domain name [POUCH_KEYSTONE_PROJECT_DOMAIN]")
+	cacheTTL, err := time.ParseDuration(env("POUCH_KEYSTONE_CACHE_TTL", "5m"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pouch: POUCH_KEYSTONE_CACHE_TTL: %v\n", err)
+		return 2
+	}
+	fs.DurationVar(&cfg.Keystone.CacheTTL, "keystone-cache-ttl", cacheTTL, "how long a validated token is trusted (bounds how late a revocation is seen; negative: no cache) [POUCH_KEYSTONE_CACHE_TTL]")
+	fs.StringVar(&cfg.PolicyFile, "policy-file", env("POUCH_POLICY_FILE", ""), "oslo.policy YAML or JSON file overriding Karbor's default rules [POUCH_POLICY_FILE]")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if cfg.Keystone.Password == "" {
+		cfg.Keystone.Password = os.Getenv("POUCH_KEYSTONE_PASSWORD")
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {

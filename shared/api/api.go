@@ -210,6 +210,9 @@ func (a *API) status(ctx context.Context, err error) (int, string) {
 		return ae.Code, ae.Message
 	case errors.Is(err, auth.ErrUnauthorized):
 		return http.StatusUnauthorized, "The request you have made requires authentication."
+	case errors.Is(err, auth.ErrUnavailable):
+		a.Log.ErrorContext(ctx, "identity service unavailable", "err", err)
+		return http.StatusServiceUnavailable, "The identity service is unavailable; try again later."
 	case errors.As(err, &oq):
 		return http.StatusRequestEntityTooLarge, oq.Error()
 	case errors.As(err, &mbe):

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,9 @@ import (
 	"github.com/pouchdp/pouch/functions/hook"
 	"github.com/pouchdp/pouch/functions/tick"
 	"github.com/pouchdp/pouch/shared/app"
+	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/invoke"
+	"github.com/pouchdp/pouch/shared/policy"
 	"github.com/pouchdp/pouch/shared/provider"
 	"github.com/pouchdp/pouch/shared/redisserver"
 	"github.com/pouchdp/pouch/shared/runtime"
@@ -30,11 +33,20 @@ type Config struct {
 	Workers      int           // hook workers
 	TickEvery    time.Duration // local cron period of the tick function (1m)
 	Log          *slog.Logger
+	// AuthStrategy is "noauth" (the default: token "user:project", every
+	// caller an admin) or "keystone" (tokens validated with Keystone).
+	AuthStrategy string
+	Keystone     auth.KeystoneConfig // the keystone strategy's settings
+	PolicyFile   string              // oslo policy file over Karbor's defaults ("": none)
 }
 
 // Run serves until ctx ends, then stops gracefully.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
+	var appCfg app.Config
+	if err := withAuth(&appCfg, cfg); err != nil {
+		return err
+	}
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -60,9 +72,10 @@ func Run(ctx context.Context, cfg Config) error {
 		defer closeLogged(log, "redis", closer)
 		redisAddr = addr
 	}
+	appCfg.RedisAddr, appCfg.ProvidersDir = redisAddr, provDir
+	appCfg.Env = app.EnvWith(map[string]string{"POUCH_DATA_DIR": dataDir})
 	inv := invoke.NewLocal(cfg.Workers, log)
-	a, err := app.New(ctx, app.Config{RedisAddr: redisAddr, ProvidersDir: provDir,
-		Env: app.EnvWith(map[string]string{"POUCH_DATA_DIR": dataDir})}, inv, log)
+	a, err := app.New(ctx, appCfg, inv, log)
 	if err != nil {
 		inv.Close()
 		return err
@@ -101,6 +114,32 @@ func Run(ctx context.Context, cfg Config) error {
 		err = nil
 	}
 	return err
+}
+
+// withAuth sets the API's authenticator and policy from cfg.
+func withAuth(ac *app.Config, cfg Config) error {
+	pol, err := policy.New(cfg.PolicyFile)
+	if err != nil {
+		return err
+	}
+	ac.Policy = pol
+	switch cfg.AuthStrategy {
+	case "", "noauth":
+		ac.Auth = auth.NoAuth{}
+	case "keystone":
+		kc := cfg.Keystone
+		kc.IsAdmin = pol.IsAdmin
+		k, err := auth.NewKeystone(kc, cfg.Log.With("component", "keystone"))
+		if err != nil {
+			return err
+		}
+		ac.Auth = k
+	default:
+		return fmt.Errorf("auth strategy %q: want noauth or keystone", cfg.AuthStrategy)
+	}
+	cfg.Log.Info("auth", "strategy", cmp.Or(cfg.AuthStrategy, "noauth"), "keystone", cfg.Keystone.URL,
+		"policy_file", cfg.PolicyFile)
+	return nil
 }
 
 // cron invokes the tick function every period, on the boundary, as the
