@@ -8,7 +8,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 run:
 	$(GO) run ./cmd/pouch serve
 
-## test: install what the tests need (redis-server), check the code, run every test
+## test: install what the tests need (apt: redis-server, keystone, mariadb, the Karbor clients), check the code, run every test
 test: check
 	$(GO) test -count=1 ./...
 
@@ -25,11 +25,17 @@ build:
 bench:
 	tests/setup.sh
 	$(GO) test -run XXX -bench . -benchtime 3x ./tests/engine/
+	$(GO) test -run XXX -bench BenchmarkPlanList -benchtime 200x ./tests/api/
 	$(GO) test -run XXX -bench . ./shared/invoke/
 
 ## fuzz: run each fuzz target for a while (their seed corpora run in make test)
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParseLiteral -fuzztime 60s ./shared/api/
+	tests/setup.sh
+	for f in FuzzParseLiteral FuzzValidate FuzzDecodeBody; do \
+		$(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./shared/api/ || exit 1; done
+	for f in FuzzAPIBodies FuzzAPIQuery; do \
+		$(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./tests/api/ || exit 1; done
 
 clean:
 	rm -rf bin .pouch
