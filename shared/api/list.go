@@ -285,6 +285,7 @@ func pickFields(raw []byte, names []string) (map[string]any, error) {
 }
 
 // matches applies Karbor's filters: a list value matches any of its items;
+// a dict value matches an object holding its pairs;
 // keys in regex match as a regular expression (or, if the value is not a
 // valid one, as a substring); others match exactly. A key the record does
 // not have matches nothing.
@@ -293,6 +294,13 @@ func matches(fields map[string]any, filters map[string]any, regex []string) bool
 		got, ok := fields[k]
 		if !ok {
 			return false
+		}
+		if wm, ok := want.(map[string]any); ok {
+			// A dict matches an object that holds each of its pairs.
+			if !containsPairs(got, wm) {
+				return false
+			}
+			continue
 		}
 		gs := filterString(got)
 		alts, isList := want.([]any)
@@ -309,6 +317,22 @@ func matches(fields map[string]any, filters map[string]any, regex []string) bool
 			}
 			return gs == ws
 		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// containsPairs reports whether got is an object with every pair of want
+// (values compared as filterString writes them).
+func containsPairs(got any, want map[string]any) bool {
+	gm, ok := got.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, w := range want {
+		g, ok := gm[k]
+		if !ok || filterString(g) != filterString(w) {
 			return false
 		}
 	}

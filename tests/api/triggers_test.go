@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -206,6 +207,8 @@ func TestTriggerListFilters(t *testing.T) {
 		{"properties=crontab", []string{c}},
 		{"properties=window.%2A1800", []string{b}}, // window.*1800
 		{"properties=calendar", []string{b, a}},
+		{"properties=" + url.QueryEscape("{'format': 'crontab'}"), []string{c}}, // a dict: these pairs
+		{"properties=" + url.QueryEscape("{'format': 'calendar', 'window': 1800}"), []string{b}},
 		{"name=backup&properties=FREQ%3DHOURLY", []string{a}},
 		{"name=backup&limit=1", []string{b}},
 		{"all_tenants=1&name=hourly", []string{theirs, a}},
