@@ -157,4 +157,25 @@ func TestOperationLogs(t *testing.T) {
 	e.do(t, "GET", "operation_logs/"+unknownID, nil).fault(t, http.StatusNotFound, unknownID)
 	e.do(t, "GET", "operation_logs/not-a-uuid", nil).fault(t, http.StatusBadRequest, "operation_log", "not-a-uuid")
 	e.do(t, "GET", "operation_logs?limit=none", nil).fault(t, http.StatusBadRequest, "limit")
+
+	// Deleting, verifying and copying are logged under their own types
+	// (Karbor logged deletes as "protect").
+	ver := e.do(t, "POST", "verifications", verificationBody(noopProvider, cp, nil)).ok(t).str(t, "verification", "id")
+	e.waitStatus(t, "verifications/"+ver, "verification", "success")
+	e.do(t, "POST", "providers/"+noopProvider+"/checkpoints/action", obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).ok(t)
+	e.settle(t)
+	e.do(t, "DELETE", "providers/"+noopProvider+"/checkpoints/"+cp, nil).ok(t)
+	e.settle(t)
+	want := map[string]string{"protect": "available", "restore": "success", "verify": "success", "copy": "available", "delete": "deleted"}
+	got := map[string]string{}
+	for _, l := range e.do(t, "GET", "operation_logs", nil).ok(t).list(t, "operation_logs") {
+		m := l.(map[string]any)
+		got[m["operation_type"].(string)] = m["status"].(string)
+	}
+	if !equalJSON(got, want) {
+		t.Errorf("operation log types and statuses %v, want %v", got, want)
+	}
+	if got := e.do(t, "GET", "operation_logs?status=deleted", nil).ok(t).list(t, "operation_logs"); len(got) != 1 {
+		t.Errorf("operation_logs?status=deleted: %v", got)
+	}
 }
