@@ -156,7 +156,7 @@ func (lq *listQuery) byCreation() bool {
 
 // listTable lists a store table of the caller's project (or every project
 // for an admin's all_tenants): filtered, sorted and paged as Karbor does.
-func listTable[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], spec listSpec, view func(*T) map[string]any) (any, error) {
+func listTable[T, V any](a *API, r *http.Request, c *Caller, t *store.Table[T], spec listSpec, view func(*T) V) (any, error) {
 	lq, err := a.parseListQuery(r, c, spec)
 	if err != nil {
 		return nil, err

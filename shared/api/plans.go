@@ -23,15 +23,18 @@ type planBody struct {
 	Status      *string          `json:"status"`
 }
 
-func planView(p *model.Plan) map[string]any {
-	res := make([]map[string]any, len(p.Resources))
-	for i, r := range p.Resources {
-		m := map[string]any{"id": r.ID, "type": r.Type, "name": r.Name}
-		if len(r.ExtraInfo) > 0 {
-			m["extra_info"] = r.ExtraInfo
-		}
-		res[i] = m
-	}
+// planJSON is Karbor's plan view: no project_id, no times.
+type planJSON struct {
+	ID          string           `json:"id"`
+	Name        string           `json:"name"`
+	Description *string          `json:"description"`
+	Resources   []model.Resource `json:"resources"` // extra_info only when not empty
+	ProviderID  string           `json:"provider_id"`
+	Status      string           `json:"status"`
+	Parameters  model.Parameters `json:"parameters"`
+}
+
+func planView(p *model.Plan) planJSON {
 	// Karbor stores parameter values as strings and returns them so (spec
 	// §2.2, §12 item 11); the plan keeps them typed for the plugins.
 	params := model.Parameters{}
@@ -45,8 +48,12 @@ func planView(p *model.Plan) map[string]any {
 			params[k][name] = pythonStr(v)
 		}
 	}
-	return map[string]any{"id": p.ID, "name": p.Name, "description": p.Description, "resources": res,
-		"provider_id": p.ProviderID, "status": p.Status, "parameters": params}
+	res := p.Resources
+	if res == nil {
+		res = []model.Resource{}
+	}
+	return planJSON{ID: p.ID, Name: p.Name, Description: p.Description, Resources: res,
+		ProviderID: p.ProviderID, Status: p.Status, Parameters: params}
 }
 
 // pythonStr is a parameter value (string, integer or boolean) as Python's

@@ -126,7 +126,7 @@ func owned[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], id, wha
 }
 
 // showRecord serves GET .../{key}: {"<key>": view(record)}.
-func showRecord[T any](a *API, r *http.Request, c *Caller, t *store.Table[T], key, what string, view func(*T) map[string]any) (any, error) {
+func showRecord[T, V any](a *API, r *http.Request, c *Caller, t *store.Table[T], key, what string, view func(*T) V) (any, error) {
 	id, err := uuidParam(r, key)
 	if err != nil {
 		return nil, err
