@@ -175,6 +175,9 @@ func (a *API) wrap(rule string, h handler) http.Handler {
 		}()
 		r = r.WithContext(context.WithValue(r.Context(), ruleKey{}, rule))
 		c, err := a.Auth.Authenticate(r.Context(), r)
+		if err == nil && !validProjectID(c.ProjectID) {
+			err = fmt.Errorf("%w: the token's project %q is not a valid project id", auth.ErrUnauthorized, c.ProjectID)
+		}
 		if err == nil && r.PathValue("project") != "" && r.PathValue("project") != c.ProjectID {
 			err = errorf(http.StatusBadRequest, "Malformed request url")
 		}

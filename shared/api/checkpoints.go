@@ -237,6 +237,9 @@ func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 	o := checkpoint.ListOptions{ProjectID: c.ProjectID, PlanID: q.Get("plan_id"), StartDate: q.Get("start_date"),
 		EndDate: q.Get("end_date"), Marker: lq.marker, Limit: lq.limit, AllTenants: lq.allTenants}
 	if pid := q.Get("project_id"); pid != "" && lq.allTenants {
+		if !validProjectID(pid) {
+			return nil, errorf(http.StatusBadRequest, "Invalid project_id %q.", pid)
+		}
 		o.ProjectID, o.AllTenants = pid, false
 	}
 	if lq.sort[0].asc {
@@ -269,6 +272,7 @@ func (a *API) listCheckpoints(r *http.Request, c *Caller) (any, error) {
 	}
 	return a.page(r, checkpointsSpec, lq, out, ids), nil
 }
+
 type resetBody struct {
 	State string `json:"state"`
 }

@@ -14,11 +14,17 @@ import (
 // whatever the token says, so any plain name is accepted.
 var projectIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
 
+// validProjectID reports whether id can name a project (and a bank path
+// segment).
+func validProjectID(id string) bool {
+	return projectIDPattern.MatchString(id) && id != "." && id != ".."
+}
+
 // quotaProject reads the project of a quota route and applies the route's
 // rule to it: a non-admin may only read their own project's quotas (403).
 func (a *API) quotaProject(r *http.Request, c *Caller) (string, error) {
 	p := r.PathValue("quota_project")
-	if !projectIDPattern.MatchString(p) {
+	if !validProjectID(p) {
 		return "", errorf(http.StatusBadRequest, "Invalid project id %q.", p)
 	}
 	if !a.allowed(r, c, p) {
@@ -154,7 +160,7 @@ func (a *API) deleteQuota(r *http.Request, c *Caller) (any, error) {
 
 func quotaClassParam(r *http.Request) (string, error) {
 	name := r.PathValue("class")
-	if !projectIDPattern.MatchString(name) {
+	if !validProjectID(name) {
 		return "", errorf(http.StatusBadRequest, "Invalid quota class name %q.", name)
 	}
 	return name, nil

@@ -92,3 +92,18 @@ func TestListQueries(t *testing.T) {
 	}
 	e.do(t, "GET", "providers?offset=1", nil).fault(t, 400, "offset")
 }
+
+// TestProjectIDs: a project id must be a plain name (it becomes a bank path
+// segment): bad ones in a token are 401, in a checkpoint filter 400.
+func TestProjectIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := "/v1/demo/providers/" + noopProvider + "/checkpoints?all_tenants=1&project_id="
+	for _, bad := range []string{"%20", "a:b", "..", "../..", "demo%2F..%2Fdemo", "%C3%A9", "%2F"} {
+		e.do(t, "GET", base+bad, nil).fault(t, 400, "project_id")
+	}
+	e.do(t, "GET", base+"other", nil).ok(t)
+	e.doAs(t, "alice:..", "GET", "/v1/../plans", nil).fault(t, 401)
+	e.doAs(t, "alice:a b", "GET", "/v1/a%20b/plans", nil).fault(t, 401)
+	e.do(t, "GET", "quotas/a%20b", nil).fault(t, 400, "project id")
+}
