@@ -289,7 +289,7 @@ func TestSymlinkedRoot(t *testing.T) {
 func TestOperationSupport(t *testing.T) {
 	e := newEnv(t, testChunk)
 	r := ResourceFor(e.root)
-	for _, op := range []model.OperationType{model.OpProtect, model.OpRestore, model.OpDelete, model.OpVerify} {
+	for _, op := range []model.OperationType{model.OpProtect, model.OpRestore, model.OpDelete, model.OpVerify, model.OpCopy} {
 		o, err := e.p.Operation(op, r)
 		if err != nil {
 			t.Errorf("%s: %v", op, err)
@@ -300,8 +300,8 @@ func TestOperationSupport(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.p.Operation(model.OpCopy, r); !errors.Is(err, protection.ErrUnsupported) {
-		t.Errorf("copy: %v, want ErrUnsupported", err)
+	if _, err := e.p.Operation("transmogrify", r); !errors.Is(err, protection.ErrUnsupported) {
+		t.Errorf("unknown operation: %v, want ErrUnsupported", err)
 	}
 	if _, err := e.p.Operation(model.OpProtect, model.Resource{Type: "OS::Nova::Server", ID: "x"}); !errors.Is(err, protection.ErrInvalid) {
 		t.Errorf("other type: %v, want ErrInvalid", err)
