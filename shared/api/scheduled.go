@@ -19,11 +19,11 @@ import (
 // has none, and enabled is always true.
 
 type scheduledBody struct {
-	Name                *string                    `json:"name"`
-	Description         *string                    `json:"description"`
-	OperationType       *string                    `json:"operation_type"`
-	TriggerID           *string                    `json:"trigger_id"`
-	OperationDefinition map[string]json.RawMessage `json:"operation_definition"`
+	Name                *string         `json:"name"`
+	Description         *string         `json:"description"`
+	OperationType       *string         `json:"operation_type"`
+	TriggerID           *string         `json:"trigger_id"`
+	OperationDefinition json.RawMessage `json:"operation_definition"`
 }
 
 // Keys of an operation definition that Pouch reads.
@@ -45,6 +45,30 @@ func scheduledView(s *model.ScheduledOperation) map[string]any {
 	}
 	return map[string]any{"id": s.ID, "name": s.Name, "description": s.Description, "operation_type": s.OperationType,
 		"trigger_id": s.TriggerID, "operation_definition": def, "enabled": s.Enabled}
+}
+
+// parseDefinition reads an operation definition: an object, or the string
+// "k=v,k=v" that `openstack data protection scheduledoperation create`
+// sends unparsed (python-karborclient's OSC plugin skips the parsing its
+// legacy shell does).
+func parseDefinition(raw json.RawMessage) (map[string]string, error) {
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, errorf(http.StatusBadRequest, "Invalid operation_definition: an object (or \"key=value,...\") is expected.")
+		}
+		return definitionStrings(obj)
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(text, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			return nil, errorf(http.StatusBadRequest, "Invalid operation_definition %q: key=value pairs separated by commas are expected.", text)
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out, nil
 }
 
 // definitionStrings turns an operation definition's values into the strings
@@ -143,12 +167,12 @@ func (a *API) createScheduledOperation(r *http.Request, c *Caller) (any, error) 
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "Invalid trigger_id %q: not a UUID.", *b.TriggerID)
 	}
-	if len(b.OperationDefinition) == 0 {
-		return nil, errorf(http.StatusBadRequest, "Invalid operation_definition: required, with provider_id and plan_id.")
-	}
-	def, err := definitionStrings(b.OperationDefinition)
+	def, err := parseDefinition(b.OperationDefinition)
 	if err != nil {
 		return nil, err
+	}
+	if len(def) == 0 {
+		return nil, errorf(http.StatusBadRequest, "Invalid operation_definition: required, with provider_id and plan_id.")
 	}
 	providerID, planID, err := checkDefinition(*b.OperationType, def)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 // scheduledBody is a scheduled operation create body.
-func scheduledBody(name, opType, triggerID string, def obj) obj {
+func scheduledBody(name, opType, triggerID string, def any) obj {
 	return obj{"scheduled_operation": obj{"name": name, "operation_type": opType, "trigger_id": triggerID,
 		"operation_definition": def}}
 }
@@ -38,6 +38,15 @@ func TestScheduledOperationLifecycle(t *testing.T) {
 	if r := e.do(t, "GET", "scheduled_operations/"+id, nil).ok(t); !equalJSON(r.get(t, "scheduled_operation"), want) {
 		t.Errorf("GET %s, want %v", r.raw, want)
 	}
+
+	// The openstack CLI sends the definition as the "k=v,k=v" text it was
+	// given; it reads as the same definition.
+	r = e.do(t, "POST", "scheduled_operations", scheduledBody("from osc", "protect", trig,
+		"plan_id="+plan+", provider_id="+noopProvider)).ok(t)
+	if got := r.get(t, "scheduled_operation", "operation_definition"); !equalJSON(got, want["operation_definition"]) {
+		t.Errorf("definition from text: %v", got)
+	}
+	e.do(t, "DELETE", "scheduled_operations/"+r.str(t, "scheduled_operation", "id"), nil).ok(t)
 
 	// retention_protect with Karbor's and Pouch's retention keys: integers
 	// and booleans become strings, ids are normalised.
@@ -168,6 +177,7 @@ func TestScheduledOperationRefusals(t *testing.T) {
 		{"GFS key on protect", with("operation_definition", def("keep_daily", 7)), 400, []string{"operation_definition.keep_daily", "retention_protect"}},
 		{"definition value an object", with("operation_definition", def("extra", obj{"a": 1})), 400, []string{"operation_definition.extra"}},
 		{"definition value a list", with("operation_definition", def("extra", []any{})), 400, []string{"operation_definition.extra"}},
+		{"definition text without pairs", with("operation_definition", "plan_id"), 400, []string{"operation_definition"}},
 		{"unknown field", with("colour", "red"), 400, []string{"colour"}},
 		{"wrong wrapper", obj{"operation": obj{"name": "x"}}, 400, []string{`"scheduled_operation"`}},
 	} {

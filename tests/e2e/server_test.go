@@ -4,48 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pouchdp/pouch/tests/logtest"
+	"github.com/pouchdp/pouch/tests/pouchtest"
 )
-
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// pouchBinary builds cmd/pouch once per test run.
-func pouchBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pouch-e2e-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "pouch")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/pouchdp/pouch/cmd/pouch").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
 
 // server is one running "pouch serve".
 type server struct {
@@ -55,28 +24,12 @@ type server struct {
 	logs *logtest.Buffer
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // start runs pouch serve on a free port with dataDir and extra environment,
 // and waits until it answers.
 func start(t *testing.T, dataDir string, env ...string) *server {
 	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(pouchBinary(t), "serve", "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-data-dir", dataDir)
-	cmd.Env = append(os.Environ(), env...)
-	s := &server{t: t, cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &logtest.Buffer{}}
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := pouchtest.Start(t, []string{"-data-dir", dataDir}, env...)
+	s := &server{t: t, cmd: p.Cmd, url: p.URL, logs: p.Logs}
 	t.Cleanup(func() {
 		if s.cmd.ProcessState == nil {
 			s.cmd.Process.Kill()
@@ -86,20 +39,7 @@ func start(t *testing.T, dataDir string, env ...string) *server {
 			t.Logf("pouch serve log:\n%s", s.logs.String())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pouch serve did not answer within 30s:\n%s", s.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return s
 }
 
 // stop sends SIGTERM and expects a clean exit.

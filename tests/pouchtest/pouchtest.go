@@ -1,0 +1,113 @@
+package pouchtest
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pouchdp/pouch/tests/logtest"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// goTool finds the go command: on PATH, else next to the running toolchain.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	for _, p := range []string{filepath.Join(runtime.GOROOT(), "bin", "go"), "/usr/local/go/bin/go"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "go"
+}
+
+// Binary builds cmd/pouch once per test binary and returns its path.
+// Cleanup removes it (call from TestMain after m.Run).
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pouch-test-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "pouch")
+		out, err := exec.Command(goTool(), "build", "-o", binary, "github.com/pouchdp/pouch/cmd/pouch").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return binary
+}
+
+// Cleanup removes the binary Binary built, if any.
+func Cleanup() {
+	if binary != "" {
+		os.RemoveAll(filepath.Dir(binary))
+	}
+}
+
+// FreePort is a TCP port free on 127.0.0.1 now.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Server is one running "pouch serve".
+type Server struct {
+	Cmd  *exec.Cmd
+	URL  string // http://127.0.0.1:<port>
+	Logs *logtest.Buffer
+}
+
+// Start runs "pouch serve -listen 127.0.0.1:<free port> args..." with the
+// process environment plus env, and waits up to 30 s until /healthz
+// answers. The caller stops it (Cmd.Process).
+func Start(tb testing.TB, args []string, env ...string) *Server {
+	tb.Helper()
+	port := FreePort(tb)
+	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Logs: &logtest.Buffer{}}
+	s.Cmd = exec.Command(Binary(tb), append([]string{"serve", "-listen", fmt.Sprintf("127.0.0.1:%d", port)}, args...)...)
+	s.Cmd.Env = append(os.Environ(), env...)
+	s.Cmd.Stdout, s.Cmd.Stderr = s.Logs, s.Logs
+	if err := s.Cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			s.Cmd.Process.Kill()
+			s.Cmd.Wait()
+			tb.Fatalf("pouch serve did not answer within 30s:\n%s", s.Logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
