@@ -144,9 +144,6 @@ func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	if err := decode(r, "plan_create", "plan", &b); err != nil {
 		return nil, err
 	}
-	if b.Status != nil {
-		return nil, errorf(http.StatusBadRequest, "Invalid input for plan: unknown field \"status\".")
-	}
 	if err := checkName(b.Name); err != nil {
 		return nil, err
 	}
@@ -204,16 +201,6 @@ func (a *API) updatePlan(r *http.Request, c *Caller) (any, error) {
 	var b planBody
 	if err := decode(r, "plan_update", "plan", &b); err != nil {
 		return nil, err
-	}
-	fixed := ""
-	switch {
-	case b.ProviderID != "":
-		fixed = "provider_id"
-	case b.Parameters != nil:
-		fixed = "parameters"
-	}
-	if fixed != "" {
-		return nil, errorf(http.StatusBadRequest, "Invalid input for plan: %s cannot be updated; only name, description, status and resources of a plan can.", fixed)
 	}
 	if b.Name == nil && b.Description == nil && b.Status == nil && b.Resources == nil {
 		return nil, errorf(http.StatusBadRequest, "Missing updated parameters in request body.")
