@@ -29,11 +29,11 @@ func BenchmarkPlanList(b *testing.B) {
 			ProviderID: noopProvider, ProjectID: project, Status: model.PlanSuspended,
 			Resources: []model.Resource{server(i)}, Parameters: model.Parameters{serverType: {"backup_mode": "full"}},
 			CreatedAt: start.Add(time.Duration(i) * time.Second)}
-		if err := e.app.Store.Plans.Create(ctx, p); err != nil {
+		if err := e.App.Store.Plans.Create(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 	}
-	h := e.app.API.Handler()
+	h := e.App.API.Handler()
 	for _, q := range []struct{ name, query string }{
 		{"default-1000", ""},
 		{"limit-20", "limit=20"},
@@ -44,7 +44,7 @@ func BenchmarkPlanList(b *testing.B) {
 		b.Run(q.name, func(b *testing.B) {
 			query := q.query
 			if q.name == "marker-page" {
-				mid, err := e.app.Store.Plans.List(ctx, store.ListOptions{Project: project, Limit: 5000})
+				mid, err := e.App.Store.Plans.List(ctx, store.ListOptions{Project: project, Limit: 5000})
 				if err != nil || len(mid) == 0 {
 					b.Fatal(err)
 				}

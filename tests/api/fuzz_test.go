@@ -32,10 +32,10 @@ func (e *env) fuzzSetup(tb testing.TB) fuzzIDs {
 	ids := fuzzIDs{trigger: unknownID, service: "1"}
 	post := func(path, body string) map[string]any {
 		r := e.send(tb, "POST", path, "", []byte(body))
-		if r.code != http.StatusOK || json.Unmarshal(r.raw, &r.body) != nil {
-			tb.Fatalf("%s: %d %s", r.what, r.code, r.raw)
+		if r.Code != http.StatusOK || json.Unmarshal(r.Raw, &r.Body) != nil {
+			tb.Fatalf("%s: %d %s", r.What, r.Code, r.Raw)
 		}
-		for _, v := range r.body {
+		for _, v := range r.Body {
 			m, _ := v.(map[string]any)
 			return m
 		}
@@ -53,12 +53,12 @@ func (e *env) fuzzSetup(tb testing.TB) fuzzIDs {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		r := e.send(tb, "GET", base+"/"+ids.checkpoint, "", nil)
 		var b struct{ Checkpoint struct{ Status string } }
-		_ = json.Unmarshal(r.raw, &b)
+		_ = json.Unmarshal(r.Raw, &b)
 		if b.Checkpoint.Status == "available" {
 			break
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("checkpoint %s: %s", ids.checkpoint, r.raw)
+			tb.Fatalf("checkpoint %s: %s", ids.checkpoint, r.Raw)
 		}
 	}
 	var services struct {
@@ -67,7 +67,7 @@ func (e *env) fuzzSetup(tb testing.TB) fuzzIDs {
 			Binary string
 		}
 	}
-	_ = json.Unmarshal(e.send(tb, "GET", "os-services", "", nil).raw, &services)
+	_ = json.Unmarshal(e.send(tb, "GET", "os-services", "", nil).Raw, &services)
 	for _, s := range services.Services {
 		if s.Binary == "pouch-tick" {
 			ids.service = fmt.Sprint(s.ID)
@@ -86,21 +86,21 @@ func (ids fuzzIDs) fill(s string) string {
 // the query as it is but for characters a URL cannot hold (escaped).
 func (e *env) send(tb testing.TB, method, path, query string, body []byte) *response {
 	tb.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+"/v1/"+project+"/"+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, e.Srv.URL+"/v1/"+project+"/"+path, bytes.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	req.URL.RawQuery = urlSafe(query)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Auth-Token", token)
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.Srv.Client().Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, req.URL, err)
 	}
 	defer resp.Body.Close()
-	r := &response{what: method + " " + req.URL.RequestURI(), code: resp.StatusCode, header: resp.Header}
-	if r.raw, err = io.ReadAll(resp.Body); err != nil {
-		tb.Fatalf("%s: read body: %v", r.what, err)
+	r := &response{What: method + " " + req.URL.RequestURI(), Code: resp.StatusCode, Header: resp.Header}
+	if r.Raw, err = io.ReadAll(resp.Body); err != nil {
+		tb.Fatalf("%s: read body: %v", r.What, err)
 	}
 	return r
 }
@@ -123,20 +123,20 @@ func urlSafe(s string) string {
 // checkAnswer applies the rules every answer follows.
 func checkAnswer(t *testing.T, r *response) {
 	t.Helper()
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("%s: %d with Content-Type %q: %s", r.what, r.code, ct, r.raw)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: %d with Content-Type %q: %s", r.What, r.Code, ct, r.Raw)
 	}
-	if r.code >= 500 && r.code != http.StatusNotImplemented {
-		t.Fatalf("%s: %d: %s", r.what, r.code, r.raw)
+	if r.Code >= 500 && r.Code != http.StatusNotImplemented {
+		t.Fatalf("%s: %d: %s", r.What, r.Code, r.Raw)
 	}
-	if len(r.raw) == 0 {
-		t.Fatalf("%s: %d with an empty body", r.what, r.code)
+	if len(r.Raw) == 0 {
+		t.Fatalf("%s: %d with an empty body", r.What, r.Code)
 	}
-	if err := json.Unmarshal(r.raw, &r.body); err != nil {
-		t.Fatalf("%s: %d body is not a JSON object: %v: %q", r.what, r.code, err, r.raw)
+	if err := json.Unmarshal(r.Raw, &r.Body); err != nil {
+		t.Fatalf("%s: %d body is not a JSON object: %v: %q", r.What, r.Code, err, r.Raw)
 	}
-	if r.code >= 300 {
-		r.fault(t, r.code)
+	if r.Code >= 300 {
+		r.Fault(t, r.Code)
 	}
 }
 

@@ -36,12 +36,12 @@ const unknownID = "0badc0de-0000-4000-8000-000000000000"
 func TestVersions(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r := e.doAs(t, "", "GET", "/", nil).status(t, http.StatusMultipleChoices)
-	if len(r.list(t, "versions")) != 1 || r.str(t, "versions", 0, "id") != "v1.0" ||
-		r.str(t, "versions", 0, "status") != "CURRENT" || r.str(t, "versions", 0, "links", 0, "rel") != "self" {
-		t.Errorf("versions: %s", r.raw)
+	r := e.doAs(t, "", "GET", "/", nil).Status(t, http.StatusMultipleChoices)
+	if len(r.List(t, "versions")) != 1 || r.Str(t, "versions", 0, "id") != "v1.0" ||
+		r.Str(t, "versions", 0, "status") != "CURRENT" || r.Str(t, "versions", 0, "links", 0, "rel") != "self" {
+		t.Errorf("versions: %s", r.Raw)
 	}
-	if href := r.str(t, "versions", 0, "links", 0, "href"); !strings.HasPrefix(href, "http://") || !strings.HasSuffix(href, "/v1/") {
+	if href := r.Str(t, "versions", 0, "links", 0, "href"); !strings.HasPrefix(href, "http://") || !strings.HasSuffix(href, "/v1/") {
 		t.Errorf("versions href %q", href)
 	}
 }
@@ -51,14 +51,14 @@ func TestAuthAndURLProject(t *testing.T) {
 	e := newEnv(t)
 	for _, rt := range routes {
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
-			e.doAs(t, "", rt.method, rt.path, nil).fault(t, http.StatusUnauthorized)
+			e.doAs(t, "", rt.method, rt.path, nil).Fault(t, http.StatusUnauthorized)
 			// The URL's project must be the token's, even for an admin.
-			e.doAs(t, token, rt.method, "/v1/other/"+rt.path, nil).fault(t, http.StatusBadRequest, "Malformed request url")
+			e.doAs(t, token, rt.method, "/v1/other/"+rt.path, nil).Fault(t, http.StatusBadRequest, "Malformed request url")
 		})
 	}
 	// A token without a colon is a user who is also the project.
-	e.doAs(t, project, "GET", "providers", nil).ok(t)
-	e.doAs(t, "bob:"+project, "GET", "providers", nil).ok(t)
+	e.doAs(t, project, "GET", "providers", nil).OK(t)
+	e.doAs(t, "bob:"+project, "GET", "providers", nil).OK(t)
 }
 
 func TestUnknownRoutes(t *testing.T) {
@@ -71,6 +71,6 @@ func TestUnknownRoutes(t *testing.T) {
 		{"POST", "plans/" + unknownID},
 		{"GET", "/v2/" + project + "/plans"},
 	} {
-		e.do(t, rt.method, rt.path, nil).fault(t, http.StatusNotFound)
+		e.do(t, rt.method, rt.path, nil).Fault(t, http.StatusNotFound)
 	}
 }

@@ -17,10 +17,10 @@ func TestListQueries(t *testing.T) {
 	for _, n := range names {
 		ids[n] = e.plan(t, n, noopProvider, server(1))
 	}
-	e.do(t, "PUT", "plans/"+ids["db-1"], obj{"plan": obj{"status": "started"}}).ok(t)
+	e.do(t, "PUT", "plans/"+ids["db-1"], obj{"plan": obj{"status": "started"}}).OK(t)
 	namesOf := func(r *response) []string {
 		var out []string
-		for _, p := range r.list(t, "plans") {
+		for _, p := range r.List(t, "plans") {
 			out = append(out, p.(map[string]any)["name"].(string))
 		}
 		return out
@@ -46,27 +46,27 @@ func TestListQueries(t *testing.T) {
 		{"status=suspended&sort=name:asc&offset=1&limit=2", []string{"db-2", "web-1"}},
 		{"unknown_field=1", nil}, // admins keep every filter; no plan has it
 	} {
-		r := e.do(t, "GET", "plans?"+tc.query, nil).ok(t)
+		r := e.do(t, "GET", "plans?"+tc.query, nil).OK(t)
 		if got := namesOf(r); !slices.Equal(got, tc.want) {
 			t.Errorf("plans?%s: %v, want %v", tc.query, got, tc.want)
 		}
 	}
 
 	// A full page carries a next link with the same query and the marker.
-	r := e.do(t, "GET", "plans?limit=2&sort=name:asc", nil).ok(t)
-	links := r.list(t, "plans_links")
+	r := e.do(t, "GET", "plans?limit=2&sort=name:asc", nil).OK(t)
+	links := r.List(t, "plans_links")
 	href := links[0].(map[string]any)["href"].(string)
 	u, err := url.Parse(href)
 	if err != nil || links[0].(map[string]any)["rel"] != "next" || !strings.HasSuffix(u.Path, "/v1/"+project+"/plans") ||
 		u.Query().Get("marker") != ids["db-1"] || u.Query().Get("sort") != "name:asc" {
 		t.Errorf("next link %s", href)
 	}
-	next := e.do(t, "GET", "plans?"+u.RawQuery, nil).ok(t)
+	next := e.do(t, "GET", "plans?"+u.RawQuery, nil).OK(t)
 	if got := namesOf(next); !slices.Equal(got, []string{"db-2", "web-1"}) {
 		t.Errorf("following the next link: %v", got)
 	}
-	if r := e.do(t, "GET", "plans?limit=10", nil).ok(t); r.body["plans_links"] != nil {
-		t.Errorf("a partial page has no next link: %s", r.raw)
+	if r := e.do(t, "GET", "plans?limit=10", nil).OK(t); r.Body["plans_links"] != nil {
+		t.Errorf("a partial page has no next link: %s", r.Raw)
 	}
 
 	for _, tc := range []struct{ query, want string }{
@@ -79,18 +79,18 @@ func TestListQueries(t *testing.T) {
 		{"sort=na%20me", "sort key"},
 		{"all_tenants=maybe", "all_tenants"},
 	} {
-		e.do(t, "GET", "plans?"+tc.query, nil).fault(t, 400, tc.want)
+		e.do(t, "GET", "plans?"+tc.query, nil).Fault(t, 400, tc.want)
 	}
-	e.do(t, "GET", "plans?marker=6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", nil).fault(t, 404, "Marker")
-	e.do(t, "GET", "plans?marker=6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11&name=db", nil).fault(t, 404, "Marker")
+	e.do(t, "GET", "plans?marker=6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", nil).Fault(t, 404, "Marker")
+	e.do(t, "GET", "plans?marker=6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11&name=db", nil).Fault(t, 404, "Marker")
 
 	// The same machinery serves the other tables.
-	e.do(t, "GET", "restores?status=success&offset=0", nil).ok(t)
-	e.do(t, "GET", "operation_logs?plan_id="+ids["web-1"], nil).ok(t)
-	if r := e.do(t, "GET", "providers?name=No-Op%20Protection%20Provider", nil).ok(t); len(r.list(t, "providers")) > 1 {
-		t.Errorf("providers by name: %s", r.raw)
+	e.do(t, "GET", "restores?status=success&offset=0", nil).OK(t)
+	e.do(t, "GET", "operation_logs?plan_id="+ids["web-1"], nil).OK(t)
+	if r := e.do(t, "GET", "providers?name=No-Op%20Protection%20Provider", nil).OK(t); len(r.List(t, "providers")) > 1 {
+		t.Errorf("providers by name: %s", r.Raw)
 	}
-	e.do(t, "GET", "providers?offset=1", nil).fault(t, 400, "offset")
+	e.do(t, "GET", "providers?offset=1", nil).Fault(t, 400, "offset")
 }
 
 // TestProjectIDs: a project id must be a plain name (it becomes a bank path
@@ -100,10 +100,10 @@ func TestProjectIDs(t *testing.T) {
 	e := newEnv(t)
 	base := "/v1/demo/providers/" + noopProvider + "/checkpoints?all_tenants=1&project_id="
 	for _, bad := range []string{"%20", "a:b", "..", "../..", "demo%2F..%2Fdemo", "%C3%A9", "%2F"} {
-		e.do(t, "GET", base+bad, nil).fault(t, 400, "project_id")
+		e.do(t, "GET", base+bad, nil).Fault(t, 400, "project_id")
 	}
-	e.do(t, "GET", base+"other", nil).ok(t)
-	e.doAs(t, "alice:..", "GET", "/v1/../plans", nil).fault(t, 401)
-	e.doAs(t, "alice:a b", "GET", "/v1/a%20b/plans", nil).fault(t, 401)
-	e.do(t, "GET", "quotas/a%20b", nil).fault(t, 400, "project id")
+	e.do(t, "GET", base+"other", nil).OK(t)
+	e.doAs(t, "alice:..", "GET", "/v1/../plans", nil).Fault(t, 401)
+	e.doAs(t, "alice:a b", "GET", "/v1/a%20b/plans", nil).Fault(t, 401)
+	e.do(t, "GET", "quotas/a%20b", nil).Fault(t, 400, "project id")
 }

@@ -54,7 +54,7 @@ func sameTree(t *testing.T, got, want map[string][]byte) {
 func TestLocalDirectoryCycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dir := filepath.Join(e.root, "data")
+	dir := filepath.Join(e.Root, "data")
 	big := make([]byte, 3<<20+17)
 	rng := rand.NewChaCha8([32]byte{1})
 	_, _ = rng.Read(big)
@@ -80,31 +80,31 @@ func TestLocalDirectoryCycle(t *testing.T) {
 	res := localdir.ResourceFor(dir)
 	planID := e.plan(t, "data", dirProvider, res)
 	cp := e.checkpoint(t, dirProvider, planID)
-	r := e.do(t, "GET", "providers/"+dirProvider+"/checkpoints/"+cp, nil).ok(t)
-	if st := r.str(t, "checkpoint", "resources_status", res.StatusKey()); st != "available" {
+	r := e.do(t, "GET", "providers/"+dirProvider+"/checkpoints/"+cp, nil).OK(t)
+	if st := r.Str(t, "checkpoint", "resources_status", res.StatusKey()); st != "available" {
 		t.Fatalf("directory %s in the checkpoint: %s", res.Name, st)
 	}
 
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	id := e.do(t, "POST", "restores", restoreBody(dirProvider, cp)).ok(t).str(t, "restore", "id")
+	id := e.do(t, "POST", "restores", restoreBody(dirProvider, cp)).OK(t).Str(t, "restore", "id")
 	e.waitStatus(t, "restores/"+id, "restore", "success")
 	sameTree(t, tree(t, dir), want)
 
 	// Elsewhere inside the root, with restore_path; outside it, the restore
 	// fails.
-	other := filepath.Join(e.root, "copy")
+	other := filepath.Join(e.Root, "copy")
 	body := restoreBody(dirProvider, cp)
 	body["restore"].(obj)["parameters"] = obj{dirType: obj{"restore_path": other}}
-	id = e.do(t, "POST", "restores", body).ok(t).str(t, "restore", "id")
+	id = e.do(t, "POST", "restores", body).OK(t).Str(t, "restore", "id")
 	e.waitStatus(t, "restores/"+id, "restore", "success")
 	sameTree(t, tree(t, other), want)
 
 	body["restore"].(obj)["parameters"] = obj{dirType: obj{"restore_path": filepath.Join(t.TempDir(), "outside")}}
-	id = e.do(t, "POST", "restores", body).ok(t).str(t, "restore", "id")
+	id = e.do(t, "POST", "restores", body).OK(t).Str(t, "restore", "id")
 	r = e.waitStatus(t, "restores/"+id, "restore", "fail")
-	if !strings.Contains(string(r.raw), "outside the allowed roots") {
-		t.Errorf("restore outside the root: %s", r.raw)
+	if !strings.Contains(string(r.Raw), "outside the allowed roots") {
+		t.Errorf("restore outside the root: %s", r.Raw)
 	}
 }

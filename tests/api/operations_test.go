@@ -25,7 +25,7 @@ func verificationBody(providerID, checkpointID string, params obj) obj {
 func TestVerifications(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dir := filepath.Join(e.root, "v")
+	dir := filepath.Join(e.Root, "v")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -35,48 +35,48 @@ func TestVerifications(t *testing.T) {
 	res := localdir.ResourceFor(dir)
 	cp := e.checkpoint(t, dirProvider, e.plan(t, "v", dirProvider, res))
 
-	r := e.do(t, "POST", "verifications", verificationBody(dirProvider, cp, nil)).ok(t)
-	id := r.str(t, "verification", "id")
-	if r.str(t, "verification", "status") != "in_progress" || r.str(t, "verification", "checkpoint_id") != cp {
-		t.Errorf("created verification: %s", r.raw)
+	r := e.do(t, "POST", "verifications", verificationBody(dirProvider, cp, nil)).OK(t)
+	id := r.Str(t, "verification", "id")
+	if r.Str(t, "verification", "status") != "in_progress" || r.Str(t, "verification", "checkpoint_id") != cp {
+		t.Errorf("created verification: %s", r.Raw)
 	}
 	r = e.waitStatus(t, "verifications/"+id, "verification", "success")
-	if st := r.str(t, "verification", "resources_status", res.StatusKey()); st != "available" {
-		t.Errorf("verified resource status %q: %s", st, r.raw)
+	if st := r.Str(t, "verification", "resources_status", res.StatusKey()); st != "available" {
+		t.Errorf("verified resource status %q: %s", st, r.Raw)
 	}
-	if got := e.do(t, "GET", "verifications", nil).ok(t).ids(t, "verifications"); !slices.Contains(got, id) {
+	if got := e.do(t, "GET", "verifications", nil).OK(t).IDs(t, "verifications"); !slices.Contains(got, id) {
 		t.Errorf("verification %s not listed: %v", id, got)
 	}
 
 	// Corrupt every data chunk of the checkpoint in the bank.
 	var chunks []string
-	for _, c := range findFiles(t, e.dataDir, "data_") {
+	for _, c := range findFiles(t, e.DataDir, "data_") {
 		if strings.Contains(c, cp) {
 			chunks = append(chunks, c)
 		}
 	}
 	if len(chunks) == 0 {
-		t.Fatalf("no chunk of checkpoint %s under %s", cp, e.dataDir)
+		t.Fatalf("no chunk of checkpoint %s under %s", cp, e.DataDir)
 	}
 	for _, c := range chunks {
 		if err := os.WriteFile(c, []byte("corrupt"), 0o640); err != nil {
 			t.Fatal(err)
 		}
 	}
-	id = e.do(t, "POST", "verifications", verificationBody(dirProvider, cp, obj{})).ok(t).str(t, "verification", "id")
+	id = e.do(t, "POST", "verifications", verificationBody(dirProvider, cp, obj{})).OK(t).Str(t, "verification", "id")
 	r = e.waitStatus(t, "verifications/"+id, "verification", "fail")
-	if reason := r.str(t, "verification", "resources_reason", res.StatusKey()); reason == "" {
-		t.Errorf("no reason for the corrupt resource: %s", r.raw)
+	if reason := r.Str(t, "verification", "resources_reason", res.StatusKey()); reason == "" {
+		t.Errorf("no reason for the corrupt resource: %s", r.Raw)
 	}
 
 	// A verification that cannot start is a failed verification (200).
-	r = e.do(t, "POST", "verifications", verificationBody(dirProvider, "6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", nil)).ok(t)
-	if r.str(t, "verification", "status") != "fail" {
-		t.Errorf("verification of an unknown checkpoint: %s", r.raw)
+	r = e.do(t, "POST", "verifications", verificationBody(dirProvider, "6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", nil)).OK(t)
+	if r.Str(t, "verification", "status") != "fail" {
+		t.Errorf("verification of an unknown checkpoint: %s", r.Raw)
 	}
-	e.do(t, "POST", "verifications", verificationBody("not-a-uuid", cp, nil)).fault(t, 400, "provider_id")
-	e.do(t, "GET", "verifications/not-a-uuid", nil).fault(t, 400)
-	e.do(t, "GET", "verifications/6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", nil).fault(t, 404)
+	e.do(t, "POST", "verifications", verificationBody("not-a-uuid", cp, nil)).Fault(t, 400, "provider_id")
+	e.do(t, "GET", "verifications/not-a-uuid", nil).Fault(t, 400)
+	e.do(t, "GET", "verifications/6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", nil).Fault(t, 404)
 }
 
 // findFiles lists files under dir whose base name starts with prefix.
@@ -97,7 +97,7 @@ func findFiles(t *testing.T, dir, prefix string) []string {
 func TestCopy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	dir := filepath.Join(e.root, "c")
+	dir := filepath.Join(e.Root, "c")
 	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -112,17 +112,17 @@ func TestCopy(t *testing.T) {
 	base := "providers/" + dirProvider + "/checkpoints"
 	copyPath := base + "/action"
 
-	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).fault(t, 400, "not been protected")
+	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).Fault(t, 400, "not been protected")
 	cp1 := e.checkpoint(t, dirProvider, planID)
 	cp2 := e.checkpoint(t, dirProvider, planID)
 
-	r := e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).ok(t)
-	if r.str(t, "copy", "plan_id") != planID || r.str(t, "copy", "provider_id") != dirProvider {
-		t.Errorf("copy: %s", r.raw)
+	r := e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).OK(t)
+	if r.Str(t, "copy", "plan_id") != planID || r.Str(t, "copy", "provider_id") != dirProvider {
+		t.Errorf("copy: %s", r.Raw)
 	}
-	pairs := r.list(t, "copy", "checkpoint_id")
+	pairs := r.List(t, "copy", "checkpoint_id")
 	if len(pairs) != 2 {
-		t.Fatalf("copy pairs %s, want 2", r.raw)
+		t.Fatalf("copy pairs %s, want 2", r.Raw)
 	}
 	copies := map[string]string{}
 	for _, p := range pairs {
@@ -132,7 +132,7 @@ func TestCopy(t *testing.T) {
 	for _, src := range []string{cp1, cp2} {
 		c := copies[src]
 		if c == "" || c == src {
-			t.Fatalf("no copy of %s: %s", src, r.raw)
+			t.Fatalf("no copy of %s: %s", src, r.Raw)
 		}
 		got := e.waitStatus(t, base+"/"+c, "checkpoint", model.CheckpointAvailable)
 		if x := jsonString(t, got, "checkpoint", "extra_info").(map[string]any); x["copy_status"] != "finished" || x["copy_from"] != src {
@@ -142,26 +142,26 @@ func TestCopy(t *testing.T) {
 	e.settle(t)
 
 	// Copies are not copied again; the originals are.
-	r = e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).ok(t)
-	if n := len(r.list(t, "copy", "checkpoint_id")); n != 2 {
-		t.Errorf("second copy made %d copies, want 2 (of the originals only): %s", n, r.raw)
+	r = e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID, "parameters": obj{}}}).OK(t)
+	if n := len(r.List(t, "copy", "checkpoint_id")); n != 2 {
+		t.Errorf("second copy made %d copies, want 2 (of the originals only): %s", n, r.Raw)
 	}
 	e.settle(t)
 
 	// The copy stands alone: delete its original and the directory, restore.
-	e.do(t, "DELETE", base+"/"+cp1, nil).ok(t)
+	e.do(t, "DELETE", base+"/"+cp1, nil).OK(t)
 	e.waitStatus(t, base+"/"+cp1, "checkpoint", model.CheckpointDeleted)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	id := e.do(t, "POST", "restores", restoreBody(dirProvider, copies[cp1])).ok(t).str(t, "restore", "id")
+	id := e.do(t, "POST", "restores", restoreBody(dirProvider, copies[cp1])).OK(t).Str(t, "restore", "id")
 	e.waitStatus(t, "restores/"+id, "restore", "success")
 	sameTree(t, tree(t, dir), want)
 
 	other := e.plan(t, "other", noopProvider, server(1))
-	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": other, "parameters": obj{}}}).fault(t, 400, "provider")
-	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": "6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", "parameters": obj{}}}).fault(t, 404)
-	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID}}).fault(t, 400, "parameters")
+	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": other, "parameters": obj{}}}).Fault(t, 400, "provider")
+	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": "6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", "parameters": obj{}}}).Fault(t, 404)
+	e.do(t, "POST", copyPath, obj{"copy": obj{"plan_id": planID}}).Fault(t, 400, "parameters")
 }
 
 func TestResetState(t *testing.T) {
@@ -174,30 +174,30 @@ func TestResetState(t *testing.T) {
 	// A checkpoint whose protection failed can be set available by hand,
 	// and back to error.
 	failing := e.do(t, "POST", "plans", obj{"plan": obj{"name": "f", "provider_id": noopProvider,
-		"parameters": obj{serverType: obj{"fail_hook": "on_main"}}, "resources": []model.Resource{server(1)}}}).ok(t).str(t, "plan", "id")
-	id := e.do(t, "POST", base, obj{"checkpoint": obj{"plan_id": failing}}).ok(t).str(t, "checkpoint", "id")
+		"parameters": obj{serverType: obj{"fail_hook": "on_main"}}, "resources": []model.Resource{server(1)}}}).OK(t).Str(t, "plan", "id")
+	id := e.do(t, "POST", base, obj{"checkpoint": obj{"plan_id": failing}}).OK(t).Str(t, "checkpoint", "id")
 	e.waitStatus(t, base+"/"+id, "checkpoint", model.CheckpointError)
-	if r := reset(id, "available").ok(t); len(r.body) != 0 {
-		t.Errorf("reset body %s, want {}", r.raw)
+	if r := reset(id, "available").OK(t); len(r.Body) != 0 {
+		t.Errorf("reset body %s, want {}", r.Raw)
 	}
-	if st := e.do(t, "GET", base+"/"+id, nil).ok(t).str(t, "checkpoint", "status"); st != "available" {
+	if st := e.do(t, "GET", base+"/"+id, nil).OK(t).Str(t, "checkpoint", "status"); st != "available" {
 		t.Errorf("after reset: %s", st)
 	}
-	reset(id, "error").ok(t)
-	reset(id, "deleted").fault(t, 400, "state")
+	reset(id, "error").OK(t)
+	reset(id, "deleted").Fault(t, 400, "state")
 
 	// A protecting checkpoint cannot be reset; a deleted one neither.
 	slow := e.do(t, "POST", "plans", obj{"plan": obj{"name": "s", "provider_id": noopProvider,
-		"parameters": obj{serverType: obj{"delay_ms": 400}}, "resources": []model.Resource{server(2)}}}).ok(t).str(t, "plan", "id")
-	busy := e.do(t, "POST", base, obj{"checkpoint": obj{"plan_id": slow}}).ok(t).str(t, "checkpoint", "id")
-	reset(busy, "error").fault(t, 400, "protecting")
+		"parameters": obj{serverType: obj{"delay_ms": 400}}, "resources": []model.Resource{server(2)}}}).OK(t).Str(t, "plan", "id")
+	busy := e.do(t, "POST", base, obj{"checkpoint": obj{"plan_id": slow}}).OK(t).Str(t, "checkpoint", "id")
+	reset(busy, "error").Fault(t, 400, "protecting")
 	e.waitStatus(t, base+"/"+busy, "checkpoint", model.CheckpointAvailable)
-	e.do(t, "DELETE", base+"/"+id, nil).ok(t)
+	e.do(t, "DELETE", base+"/"+id, nil).OK(t)
 	e.waitStatus(t, base+"/"+id, "checkpoint", model.CheckpointDeleted)
 	e.settle(t)
-	reset(id, "available").fault(t, 400, "deleted")
+	reset(id, "available").Fault(t, 400, "deleted")
 
-	reset("6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", "error").fault(t, 404)
-	e.do(t, "PUT", base+"/"+busy, obj{"os-resetState": obj{"state": "available", "x": 1}}).fault(t, 400)
-	e.do(t, "PUT", base+"/"+busy, obj{"state": "available"}).fault(t, 400)
+	reset("6b1c7e43-2b8e-4c59-9d0f-3f1f8b0f2a11", "error").Fault(t, 404)
+	e.do(t, "PUT", base+"/"+busy, obj{"os-resetState": obj{"state": "available", "x": 1}}).Fault(t, 400)
+	e.do(t, "PUT", base+"/"+busy, obj{"state": "available"}).Fault(t, 400)
 }

@@ -19,34 +19,34 @@ func TestPlanLifecycle(t *testing.T) {
 	body := planBody("nightly", noopProvider, server(1))
 	body["plan"].(obj)["parameters"] = obj{serverType: obj{"backup_mode": "full", "copies": 2, "incremental": false},
 		serverType + "#" + server(1).ID: obj{"backup_name": "x"}}
-	r := e.do(t, "POST", "plans", body).ok(t)
-	id := r.str(t, "plan", "id")
+	r := e.do(t, "POST", "plans", body).OK(t)
+	id := r.Str(t, "plan", "id")
 	wantParams := map[string]any{serverType: map[string]any{"backup_mode": "full", "copies": "2", "incremental": "False"},
 		serverType + "#" + server(1).ID: map[string]any{"backup_name": "x"}}
 	checkPlan := func(r *response, name, status string, res ...model.Resource) {
 		t.Helper()
-		p, _ := r.get(t, "plan").(map[string]any)
+		p, _ := r.Get(t, "plan").(map[string]any)
 		if p["id"] != id || p["name"] != name || p["status"] != status || p["provider_id"] != noopProvider ||
 			p["description"] != nil || !equalJSON(p["parameters"], wantParams) || !equalJSON(p["resources"], res) {
-			t.Errorf("plan %s", r.raw)
+			t.Errorf("plan %s", r.Raw)
 		}
 		if _, ok := p["project_id"]; ok {
-			t.Errorf("plan %s has a project_id", r.raw)
+			t.Errorf("plan %s has a project_id", r.Raw)
 		}
 	}
 	checkPlan(r, "nightly", "suspended", server(1))
-	checkPlan(e.do(t, "GET", "plans/"+id, nil).ok(t), "nightly", "suspended", server(1))
-	if got := e.do(t, "GET", "plans", nil).ok(t).ids(t, "plans"); !slices.Equal(got, []string{id}) {
+	checkPlan(e.do(t, "GET", "plans/"+id, nil).OK(t), "nightly", "suspended", server(1))
+	if got := e.do(t, "GET", "plans", nil).OK(t).IDs(t, "plans"); !slices.Equal(got, []string{id}) {
 		t.Errorf("plans %v, want [%s]", got, id)
 	}
 
 	// Update the name, then the resources, then start it.
-	checkPlan(e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"name": "weekly"}}).ok(t), "weekly", "suspended", server(1))
+	checkPlan(e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"name": "weekly"}}).OK(t), "weekly", "suspended", server(1))
 	withInfo := server(3)
 	withInfo.ExtraInfo = map[string]any{"availability_zone": "az1"}
-	checkPlan(e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"resources": []model.Resource{server(2), withInfo}}}).ok(t),
+	checkPlan(e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"resources": []model.Resource{server(2), withInfo}}}).OK(t),
 		"weekly", "suspended", server(2), withInfo)
-	checkPlan(e.do(t, "GET", "plans/"+id, nil).ok(t), "weekly", "suspended", server(2), withInfo)
+	checkPlan(e.do(t, "GET", "plans/"+id, nil).OK(t), "weekly", "suspended", server(2), withInfo)
 	for _, tc := range []struct {
 		body obj
 		want []string
@@ -61,25 +61,25 @@ func TestPlanLifecycle(t *testing.T) {
 		{obj{"plan": obj{"resources": []model.Resource{{ID: "x", Type: "Foo::Bar", Name: "x"}}}}, []string{"Foo::Bar"}},
 		{obj{"plans": obj{"name": "x"}}, []string{`"plan"`}},
 	} {
-		e.do(t, "PUT", "plans/"+id, tc.body).fault(t, http.StatusBadRequest, tc.want...)
+		e.do(t, "PUT", "plans/"+id, tc.body).Fault(t, http.StatusBadRequest, tc.want...)
 	}
-	checkPlan(e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"status": "started"}}).ok(t), "weekly", "started", server(2), withInfo)
-	e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"name": "again"}}).fault(t, http.StatusBadRequest, "suspended")
-	e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"status": "suspended"}}).fault(t, http.StatusBadRequest, "suspended")
+	checkPlan(e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"status": "started"}}).OK(t), "weekly", "started", server(2), withInfo)
+	e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"name": "again"}}).Fault(t, http.StatusBadRequest, "suspended")
+	e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"status": "suspended"}}).Fault(t, http.StatusBadRequest, "suspended")
 
 	// Delete: empty 200, then gone.
-	if r := e.do(t, "DELETE", "plans/"+id, nil).ok(t); len(r.raw) != 0 {
-		t.Errorf("delete body %q, want empty", r.raw)
+	if r := e.do(t, "DELETE", "plans/"+id, nil).OK(t); len(r.Raw) != 0 {
+		t.Errorf("delete body %q, want empty", r.Raw)
 	}
-	e.do(t, "GET", "plans/"+id, nil).fault(t, http.StatusNotFound, id)
-	e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"name": "x"}}).fault(t, http.StatusNotFound, id)
-	e.do(t, "DELETE", "plans/"+id, nil).fault(t, http.StatusNotFound, id)
-	if got := e.do(t, "GET", "plans", nil).ok(t).ids(t, "plans"); len(got) != 0 {
+	e.do(t, "GET", "plans/"+id, nil).Fault(t, http.StatusNotFound, id)
+	e.do(t, "PUT", "plans/"+id, obj{"plan": obj{"name": "x"}}).Fault(t, http.StatusNotFound, id)
+	e.do(t, "DELETE", "plans/"+id, nil).Fault(t, http.StatusNotFound, id)
+	if got := e.do(t, "GET", "plans", nil).OK(t).IDs(t, "plans"); len(got) != 0 {
 		t.Errorf("plans %v after delete, want none", got)
 	}
 
 	for _, m := range []string{"GET", "PUT", "DELETE"} {
-		e.do(t, m, "plans/not-a-uuid", obj{"plan": obj{"name": "x"}}).fault(t, http.StatusBadRequest, "plan", "not-a-uuid")
+		e.do(t, m, "plans/not-a-uuid", obj{"plan": obj{"name": "x"}}).Fault(t, http.StatusBadRequest, "plan", "not-a-uuid")
 	}
 }
 
@@ -106,31 +106,31 @@ func TestPlanListing(t *testing.T) {
 		{"sort=created_at:desc", newest},
 		{"sort_dir=desc", newest},
 	} {
-		if got := e.do(t, "GET", "plans?"+tc.query, nil).ok(t).ids(t, "plans"); !slices.Equal(got, tc.want) {
+		if got := e.do(t, "GET", "plans?"+tc.query, nil).OK(t).IDs(t, "plans"); !slices.Equal(got, tc.want) {
 			t.Errorf("plans?%s: %v, want %v", tc.query, got, tc.want)
 		}
 	}
-	e.do(t, "GET", "plans?sort_dir=sideways", nil).fault(t, http.StatusBadRequest, "sideways")
-	e.do(t, "GET", "plans?limit=0", nil).fault(t, http.StatusBadRequest, "limit")
-	e.do(t, "GET", "plans?limit=x", nil).fault(t, http.StatusBadRequest, "limit")
-	e.do(t, "GET", "plans?marker="+unknownID, nil).fault(t, http.StatusNotFound, unknownID)
+	e.do(t, "GET", "plans?sort_dir=sideways", nil).Fault(t, http.StatusBadRequest, "sideways")
+	e.do(t, "GET", "plans?limit=0", nil).Fault(t, http.StatusBadRequest, "limit")
+	e.do(t, "GET", "plans?limit=x", nil).Fault(t, http.StatusBadRequest, "limit")
+	e.do(t, "GET", "plans?marker="+unknownID, nil).Fault(t, http.StatusNotFound, unknownID)
 
 	// Another project's plans are not listed without all_tenants. noauth
 	// callers are admins, who see every project's plan by id (spec §2.2)
 	// and every project's plans with all_tenants.
 	const other = "carol:other"
-	theirs := e.doAs(t, other, "POST", "plans", planBody("theirs", noopProvider, server(1))).ok(t).str(t, "plan", "id")
-	if got := e.doAs(t, other, "GET", "plans", nil).ok(t).ids(t, "plans"); !slices.Equal(got, []string{theirs}) {
+	theirs := e.doAs(t, other, "POST", "plans", planBody("theirs", noopProvider, server(1))).OK(t).Str(t, "plan", "id")
+	if got := e.doAs(t, other, "GET", "plans", nil).OK(t).IDs(t, "plans"); !slices.Equal(got, []string{theirs}) {
 		t.Errorf("plans of other: %v, want [%s]", got, theirs)
 	}
-	if got := e.do(t, "GET", "plans", nil).ok(t).ids(t, "plans"); slices.Contains(got, theirs) {
+	if got := e.do(t, "GET", "plans", nil).OK(t).IDs(t, "plans"); slices.Contains(got, theirs) {
 		t.Errorf("plans of %s %v list another project's plan", project, got)
 	}
-	if got := e.do(t, "GET", "plans?all_tenants=true", nil).ok(t).ids(t, "plans"); !slices.Equal(got, append([]string{theirs}, newest...)) {
+	if got := e.do(t, "GET", "plans?all_tenants=true", nil).OK(t).IDs(t, "plans"); !slices.Equal(got, append([]string{theirs}, newest...)) {
 		t.Errorf("plans?all_tenants=true: %v", got)
 	}
-	e.do(t, "GET", "plans/"+theirs, nil).ok(t)
-	e.do(t, "GET", "plans?marker="+theirs, nil).fault(t, http.StatusNotFound, theirs)
+	e.do(t, "GET", "plans/"+theirs, nil).OK(t)
+	e.do(t, "GET", "plans?marker="+theirs, nil).Fault(t, http.StatusNotFound, theirs)
 }
 
 func TestPlanCreateRefusals(t *testing.T) {
@@ -190,27 +190,27 @@ func TestPlanCreateRefusals(t *testing.T) {
 		{"resource without id", with("resources", []obj{{"type": serverType, "name": "a"}}), 400, []string{"resources[0]", "id"}},
 		{"resource without type", with("resources", []obj{{"id": "a", "name": "a"}}), 400, []string{"resources[0]", "type"}},
 		{"resource without name", with("resources", []obj{{"id": "a", "type": serverType, "name": "a"}, {"id": "a", "type": serverType}}), 400, []string{"resources[1]", "name"}},
-		{"type noop does not handle", with("resources", dir(e.root)), 400, []string{dirType}},
+		{"type noop does not handle", with("resources", dir(e.Root)), 400, []string{dirType}},
 		{"type the directory provider does not handle", onDir("resources", []model.Resource{server(1)}), 400, []string{serverType}},
 		{"directory outside the roots", onDir("resources", dir("/etc")), 400, []string{"/etc", "outside the allowed roots"}},
-		{"directory of the wrong id", onDir("resources", []obj{{"id": unknownID, "type": dirType, "name": e.root}}), 400, []string{unknownID}},
+		{"directory of the wrong id", onDir("resources", []obj{{"id": unknownID, "type": dirType, "name": e.Root}}), 400, []string{unknownID}},
 		{"body over 1 MiB", with("description", strings.Repeat("d", 1<<20)), 413, []string{"larger than"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e.do(t, "POST", "plans", tc.body).fault(t, tc.code, tc.want...)
+			e.do(t, "POST", "plans", tc.body).Fault(t, tc.code, tc.want...)
 		})
 	}
-	if got := e.do(t, "GET", "plans", nil).ok(t).list(t, "plans"); len(got) != 0 {
+	if got := e.do(t, "GET", "plans", nil).OK(t).List(t, "plans"); len(got) != 0 {
 		t.Errorf("refused plans were created: %v", got)
 	}
 
 	// The limits themselves are fine; a directory plan takes directories
 	// inside the root, existing or not.
-	long := e.do(t, "POST", "plans", with("name", strings.Repeat("n", 255))).ok(t)
-	if long.get(t, "plan", "description") != nil {
-		t.Errorf("description %v, want null", long.get(t, "plan", "description"))
+	long := e.do(t, "POST", "plans", with("name", strings.Repeat("n", 255))).OK(t)
+	if long.Get(t, "plan", "description") != nil {
+		t.Errorf("description %v, want null", long.Get(t, "plan", "description"))
 	}
-	e.do(t, "POST", "plans", with("description", strings.Repeat("d", 255))).ok(t)
-	e.do(t, "POST", "plans", params(obj{serverType: nil})).ok(t)
-	e.do(t, "POST", "plans", onDir("resources", dir(filepath.Join(e.root, "not", "yet")))).ok(t)
+	e.do(t, "POST", "plans", with("description", strings.Repeat("d", 255))).OK(t)
+	e.do(t, "POST", "plans", params(obj{serverType: nil})).OK(t)
+	e.do(t, "POST", "plans", onDir("resources", dir(filepath.Join(e.Root, "not", "yet")))).OK(t)
 }

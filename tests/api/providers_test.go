@@ -14,29 +14,29 @@ func TestProviders(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 
-	r := e.do(t, "GET", "providers", nil).ok(t)
+	r := e.do(t, "GET", "providers", nil).OK(t)
 	all := []string{dirProvider, noopProvider} // sorted by id
-	if got := r.ids(t, "providers"); !slices.Equal(got, all) {
+	if got := r.IDs(t, "providers"); !slices.Equal(got, all) {
 		t.Fatalf("providers %v, want %v", got, all)
 	}
 	for i := range all {
-		eis, _ := r.get(t, "providers", i, "extended_info_schema").(map[string]any)
+		eis, _ := r.Get(t, "providers", i, "extended_info_schema").(map[string]any)
 		if len(eis) != 3 {
 			t.Errorf("extended_info_schema %v, want options_schema, restore_schema, saved_info_schema", eis)
 		}
 		for _, k := range []string{"options_schema", "restore_schema", "saved_info_schema"} {
-			r.get(t, "providers", i, "extended_info_schema", k)
+			r.Get(t, "providers", i, "extended_info_schema", k)
 		}
 	}
 
 	t.Run("show noop", func(t *testing.T) {
-		r := e.do(t, "GET", "providers/"+noopProvider, nil).ok(t)
-		if r.str(t, "provider", "name") != "No-Op Provider" || r.str(t, "provider", "description") == "" {
-			t.Errorf("noop provider: %s", r.raw)
+		r := e.do(t, "GET", "providers/"+noopProvider, nil).OK(t)
+		if r.Str(t, "provider", "name") != "No-Op Provider" || r.Str(t, "provider", "description") == "" {
+			t.Errorf("noop provider: %s", r.Raw)
 		}
 		for _, k := range []string{"options_schema", "restore_schema", "saved_info_schema"} {
 			for _, typ := range noop.ResourceTypes {
-				if s, ok := r.get(t, "provider", "extended_info_schema", k, typ).(map[string]any); !ok || len(s) != 0 {
+				if s, ok := r.Get(t, "provider", "extended_info_schema", k, typ).(map[string]any); !ok || len(s) != 0 {
 					t.Errorf("noop %s of %s: %v, want {}", k, typ, s)
 				}
 			}
@@ -44,17 +44,17 @@ func TestProviders(t *testing.T) {
 	})
 	t.Run("show local directory", func(t *testing.T) {
 		// The 32-hex form of a UUID is accepted too.
-		r := e.do(t, "GET", "providers/"+strings.ReplaceAll(dirProvider, "-", ""), nil).ok(t)
-		if r.str(t, "provider", "id") != dirProvider || r.str(t, "provider", "name") != "Local Directory Provider" {
-			t.Errorf("directory provider: %s", r.raw)
+		r := e.do(t, "GET", "providers/"+strings.ReplaceAll(dirProvider, "-", ""), nil).OK(t)
+		if r.Str(t, "provider", "id") != dirProvider || r.Str(t, "provider", "name") != "Local Directory Provider" {
+			t.Errorf("directory provider: %s", r.Raw)
 		}
-		r.get(t, "provider", "extended_info_schema", "options_schema", dirType, "properties", "exclude")
-		r.get(t, "provider", "extended_info_schema", "restore_schema", dirType, "properties", "restore_path")
-		r.get(t, "provider", "extended_info_schema", "saved_info_schema", dirType)
+		r.Get(t, "provider", "extended_info_schema", "options_schema", dirType, "properties", "exclude")
+		r.Get(t, "provider", "extended_info_schema", "restore_schema", dirType, "properties", "restore_path")
+		r.Get(t, "provider", "extended_info_schema", "saved_info_schema", dirType)
 	})
 	t.Run("show refusals", func(t *testing.T) {
-		e.do(t, "GET", "providers/not-a-uuid", nil).fault(t, http.StatusBadRequest, "provider", "not-a-uuid")
-		e.do(t, "GET", "providers/"+unknownID, nil).fault(t, http.StatusNotFound, unknownID)
+		e.do(t, "GET", "providers/not-a-uuid", nil).Fault(t, http.StatusBadRequest, "provider", "not-a-uuid")
+		e.do(t, "GET", "providers/"+unknownID, nil).Fault(t, http.StatusNotFound, unknownID)
 	})
 
 	for _, tc := range []struct {
@@ -71,12 +71,12 @@ func TestProviders(t *testing.T) {
 		{"name=nobody", nil},
 	} {
 		t.Run("list "+tc.query, func(t *testing.T) {
-			if got := e.do(t, "GET", "providers?"+tc.query, nil).ok(t).ids(t, "providers"); !slices.Equal(got, tc.want) {
+			if got := e.do(t, "GET", "providers?"+tc.query, nil).OK(t).IDs(t, "providers"); !slices.Equal(got, tc.want) {
 				t.Errorf("providers %v, want %v", got, tc.want)
 			}
 		})
 	}
 	for _, limit := range []string{"0", "-1", "abc", "10abc", "1.5"} {
-		e.do(t, "GET", "providers?limit="+limit, nil).fault(t, http.StatusBadRequest, "limit")
+		e.do(t, "GET", "providers?limit="+limit, nil).Fault(t, http.StatusBadRequest, "limit")
 	}
 }

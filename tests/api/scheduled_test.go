@@ -16,8 +16,8 @@ func scheduledBody(name, opType, triggerID string, def any) obj {
 // scheduled creates a scheduled operation as tok and returns its id.
 func (e *env) scheduled(t *testing.T, tok, name, opType, triggerID string, def obj) string {
 	t.Helper()
-	return e.doAs(t, tok, "POST", "scheduled_operations", scheduledBody(name, opType, triggerID, def)).ok(t).
-		str(t, "scheduled_operation", "id")
+	return e.doAs(t, tok, "POST", "scheduled_operations", scheduledBody(name, opType, triggerID, def)).OK(t).
+		Str(t, "scheduled_operation", "id")
 }
 
 func TestScheduledOperationLifecycle(t *testing.T) {
@@ -28,25 +28,25 @@ func TestScheduledOperationLifecycle(t *testing.T) {
 
 	// S1: create a protect operation; definition values come back strings.
 	r := e.do(t, "POST", "scheduled_operations", scheduledBody("protect it", "protect", trig,
-		obj{"plan_id": plan, "provider_id": noopProvider})).ok(t)
-	id := r.str(t, "scheduled_operation", "id")
+		obj{"plan_id": plan, "provider_id": noopProvider})).OK(t)
+	id := r.Str(t, "scheduled_operation", "id")
 	want := map[string]any{"id": id, "name": "protect it", "description": nil, "operation_type": "protect",
 		"trigger_id": trig, "enabled": true, "operation_definition": map[string]any{"plan_id": plan, "provider_id": noopProvider}}
-	if !equalJSON(r.get(t, "scheduled_operation"), want) {
-		t.Errorf("created %s, want %v", r.raw, want)
+	if !equalJSON(r.Get(t, "scheduled_operation"), want) {
+		t.Errorf("created %s, want %v", r.Raw, want)
 	}
-	if r := e.do(t, "GET", "scheduled_operations/"+id, nil).ok(t); !equalJSON(r.get(t, "scheduled_operation"), want) {
-		t.Errorf("GET %s, want %v", r.raw, want)
+	if r := e.do(t, "GET", "scheduled_operations/"+id, nil).OK(t); !equalJSON(r.Get(t, "scheduled_operation"), want) {
+		t.Errorf("GET %s, want %v", r.Raw, want)
 	}
 
 	// The openstack CLI sends the definition as the "k=v,k=v" text it was
 	// given; it reads as the same definition.
 	r = e.do(t, "POST", "scheduled_operations", scheduledBody("from osc", "protect", trig,
-		"plan_id="+plan+", provider_id="+noopProvider)).ok(t)
-	if got := r.get(t, "scheduled_operation", "operation_definition"); !equalJSON(got, want["operation_definition"]) {
+		"plan_id="+plan+", provider_id="+noopProvider)).OK(t)
+	if got := r.Get(t, "scheduled_operation", "operation_definition"); !equalJSON(got, want["operation_definition"]) {
 		t.Errorf("definition from text: %v", got)
 	}
-	e.do(t, "DELETE", "scheduled_operations/"+r.str(t, "scheduled_operation", "id"), nil).ok(t)
+	e.do(t, "DELETE", "scheduled_operations/"+r.Str(t, "scheduled_operation", "id"), nil).OK(t)
 
 	// retention_protect with Karbor's and Pouch's retention keys: integers
 	// and booleans become strings, ids are normalised.
@@ -54,24 +54,24 @@ func TestScheduledOperationLifecycle(t *testing.T) {
 	r = e.do(t, "POST", "scheduled_operations", obj{"scheduled_operation": obj{"name": "keep some", "description": "d",
 		"operation_type": "retention_protect", "trigger_id": strings.ToUpper(trig), "operation_definition": obj{
 			"plan_id": undashed, "provider_id": noopProvider, "max_backups": 3, "retention_duration": "14",
-			"keep_daily": 7, "keep_weekly": "4", "keep_last": 0, "notify": true}}}).ok(t)
-	kept := r.str(t, "scheduled_operation", "id")
+			"keep_daily": 7, "keep_weekly": "4", "keep_last": 0, "notify": true}}}).OK(t)
+	kept := r.Str(t, "scheduled_operation", "id")
 	wantDef := map[string]any{"plan_id": plan, "provider_id": noopProvider, "max_backups": "3", "retention_duration": "14",
 		"keep_daily": "7", "keep_weekly": "4", "keep_last": "0", "notify": "True"}
-	if !equalJSON(r.get(t, "scheduled_operation", "operation_definition"), wantDef) ||
-		r.str(t, "scheduled_operation", "trigger_id") != trig || r.str(t, "scheduled_operation", "description") != "d" {
-		t.Errorf("retention operation %s, want definition %v on trigger %s", r.raw, wantDef, trig)
+	if !equalJSON(r.Get(t, "scheduled_operation", "operation_definition"), wantDef) ||
+		r.Str(t, "scheduled_operation", "trigger_id") != trig || r.Str(t, "scheduled_operation", "description") != "d" {
+		t.Errorf("retention operation %s, want definition %v on trigger %s", r.Raw, wantDef, trig)
 	}
 
 	// S3: both listed, flat, under "operations"; filters.
 	second := e.trigger(t, token, "hourly", calendar(hourly))
 	other := e.scheduled(t, token, "protect hourly", "protect", second, obj{"plan_id": plan, "provider_id": noopProvider})
-	l := e.do(t, "GET", "scheduled_operations", nil).ok(t)
-	if got := l.ids(t, "operations"); !slices.Equal(got, []string{other, kept, id}) {
+	l := e.do(t, "GET", "scheduled_operations", nil).OK(t)
+	if got := l.IDs(t, "operations"); !slices.Equal(got, []string{other, kept, id}) {
 		t.Errorf("operations %v, want [%s %s %s]", got, other, kept, id)
 	}
-	if !equalJSON(l.get(t, "operations", 2), want) {
-		t.Errorf("listed %v, want %v", l.get(t, "operations", 2), want)
+	if !equalJSON(l.Get(t, "operations", 2), want) {
+		t.Errorf("listed %v, want %v", l.Get(t, "operations", 2), want)
 	}
 	for _, tc := range []struct {
 		query string
@@ -90,31 +90,31 @@ func TestScheduledOperationLifecycle(t *testing.T) {
 		{"limit=1&marker=" + kept, []string{id}},
 		{"operation_type=protect&limit=1", []string{other}},
 	} {
-		if got := e.do(t, "GET", "scheduled_operations?"+tc.query, nil).ok(t).ids(t, "operations"); !slices.Equal(got, tc.want) {
+		if got := e.do(t, "GET", "scheduled_operations?"+tc.query, nil).OK(t).IDs(t, "operations"); !slices.Equal(got, tc.want) {
 			t.Errorf("scheduled_operations?%s: %v, want %v", tc.query, got, tc.want)
 		}
 	}
 
 	// A trigger in use cannot be deleted: 409 (Karbor: 424).
-	e.do(t, "DELETE", "triggers/"+trig, nil).fault(t, http.StatusConflict, "being used")
-	e.do(t, "GET", "triggers/"+trig, nil).ok(t)
+	e.do(t, "DELETE", "triggers/"+trig, nil).Fault(t, http.StatusConflict, "being used")
+	e.do(t, "GET", "triggers/"+trig, nil).OK(t)
 
 	// S5: delete, an empty 200, then gone; the trigger is free once its last
 	// operation is.
 	for _, op := range []string{id, kept} {
-		if r := e.do(t, "DELETE", "scheduled_operations/"+op, nil).ok(t); len(r.raw) != 0 {
-			t.Errorf("delete body %q, want empty", r.raw)
+		if r := e.do(t, "DELETE", "scheduled_operations/"+op, nil).OK(t); len(r.Raw) != 0 {
+			t.Errorf("delete body %q, want empty", r.Raw)
 		}
-		e.do(t, "GET", "scheduled_operations/"+op, nil).fault(t, http.StatusNotFound, op)
-		e.do(t, "DELETE", "scheduled_operations/"+op, nil).fault(t, http.StatusNotFound, op)
+		e.do(t, "GET", "scheduled_operations/"+op, nil).Fault(t, http.StatusNotFound, op)
+		e.do(t, "DELETE", "scheduled_operations/"+op, nil).Fault(t, http.StatusNotFound, op)
 	}
-	if got := e.do(t, "GET", "scheduled_operations", nil).ok(t).ids(t, "operations"); !slices.Equal(got, []string{other}) {
+	if got := e.do(t, "GET", "scheduled_operations", nil).OK(t).IDs(t, "operations"); !slices.Equal(got, []string{other}) {
 		t.Errorf("operations after delete %v, want [%s]", got, other)
 	}
-	e.do(t, "DELETE", "triggers/"+trig, nil).ok(t)
-	e.do(t, "DELETE", "triggers/"+second, nil).fault(t, http.StatusConflict, second)
-	e.do(t, "GET", "scheduled_operations/nope", nil).fault(t, http.StatusBadRequest, "nope")
-	e.do(t, "DELETE", "scheduled_operations/nope", nil).fault(t, http.StatusBadRequest, "nope")
+	e.do(t, "DELETE", "triggers/"+trig, nil).OK(t)
+	e.do(t, "DELETE", "triggers/"+second, nil).Fault(t, http.StatusConflict, second)
+	e.do(t, "GET", "scheduled_operations/nope", nil).Fault(t, http.StatusBadRequest, "nope")
+	e.do(t, "DELETE", "scheduled_operations/nope", nil).Fault(t, http.StatusBadRequest, "nope")
 }
 
 func TestScheduledOperationRefusals(t *testing.T) {
@@ -123,7 +123,7 @@ func TestScheduledOperationRefusals(t *testing.T) {
 	plan := e.plan(t, "p", noopProvider, server(1))
 	trig := e.trigger(t, token, "weekly", calendar(weekly))
 	theirTrigger := e.trigger(t, "carol:other", "theirs", calendar(weekly))
-	theirPlan := e.doAs(t, "carol:other", "POST", "plans", planBody("theirs", noopProvider, server(1))).ok(t).str(t, "plan", "id")
+	theirPlan := e.doAs(t, "carol:other", "POST", "plans", planBody("theirs", noopProvider, server(1))).OK(t).Str(t, "plan", "id")
 	const unknownID = "9b2d8a8e-0d6c-4b3e-8f44-7d3f6b0f1c11"
 
 	def := func(kv ...any) obj {
@@ -182,7 +182,7 @@ func TestScheduledOperationRefusals(t *testing.T) {
 		{"wrong wrapper", obj{"operation": obj{"name": "x"}}, 400, []string{`"scheduled_operation"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e.do(t, "POST", "scheduled_operations", tc.body).fault(t, tc.code, tc.want...)
+			e.do(t, "POST", "scheduled_operations", tc.body).Fault(t, tc.code, tc.want...)
 		})
 	}
 	retention := func(kv ...any) obj {
@@ -190,13 +190,13 @@ func TestScheduledOperationRefusals(t *testing.T) {
 		b["scheduled_operation"].(obj)["operation_type"] = "retention_protect"
 		return b
 	}
-	e.do(t, "POST", "scheduled_operations", retention("keep_daily", -1)).fault(t, 400, "operation_definition.keep_daily", "non-negative")
-	e.do(t, "POST", "scheduled_operations", retention("keep_yearly", "1.5")).fault(t, 400, "operation_definition.keep_yearly")
-	if got := e.do(t, "GET", "scheduled_operations", nil).ok(t).ids(t, "operations"); len(got) != 0 {
+	e.do(t, "POST", "scheduled_operations", retention("keep_daily", -1)).Fault(t, 400, "operation_definition.keep_daily", "non-negative")
+	e.do(t, "POST", "scheduled_operations", retention("keep_yearly", "1.5")).Fault(t, 400, "operation_definition.keep_yearly")
+	if got := e.do(t, "GET", "scheduled_operations", nil).OK(t).IDs(t, "operations"); len(got) != 0 {
 		t.Errorf("operations %v after refused creates, want none", got)
 	}
 	// Negative Karbor counts mean "unlimited" and are accepted.
-	e.do(t, "POST", "scheduled_operations", retention("max_backups", -1, "retention_duration", "0")).ok(t)
+	e.do(t, "POST", "scheduled_operations", retention("max_backups", -1, "retention_duration", "0")).OK(t)
 }
 
 // TestScheduledOperationOtherProject: another project's operation is 403 for
@@ -205,25 +205,25 @@ func TestScheduledOperationOtherProject(t *testing.T) {
 	t.Parallel()
 	e := newMemberEnv(t)
 	const alice, carol = "alice:demo", "carol:other"
-	plan := e.doAs(t, alice, "POST", "plans", planBody("p", noopProvider, server(1))).ok(t).str(t, "plan", "id")
+	plan := e.doAs(t, alice, "POST", "plans", planBody("p", noopProvider, server(1))).OK(t).Str(t, "plan", "id")
 	trig := e.trigger(t, alice, "weekly", calendar(weekly))
 	id := e.scheduled(t, alice, "mine", "protect", trig, obj{"plan_id": plan, "provider_id": noopProvider})
 
-	e.doAs(t, carol, "GET", "scheduled_operations/"+id, nil).fault(t, http.StatusForbidden, id)
-	e.doAs(t, carol, "DELETE", "scheduled_operations/"+id, nil).fault(t, http.StatusForbidden, id)
-	if got := e.doAs(t, carol, "GET", "scheduled_operations?all_tenants=1", nil).ok(t).ids(t, "operations"); len(got) != 0 {
+	e.doAs(t, carol, "GET", "scheduled_operations/"+id, nil).Fault(t, http.StatusForbidden, id)
+	e.doAs(t, carol, "DELETE", "scheduled_operations/"+id, nil).Fault(t, http.StatusForbidden, id)
+	if got := e.doAs(t, carol, "GET", "scheduled_operations?all_tenants=1", nil).OK(t).IDs(t, "operations"); len(got) != 0 {
 		t.Errorf("carol's operations?all_tenants=1: %v, want none", got)
 	}
 	// carol may use neither alice's trigger nor alice's plan.
 	theirs := e.trigger(t, carol, "theirs", calendar(weekly))
 	e.doAs(t, carol, "POST", "scheduled_operations", scheduledBody("x", "protect", trig,
-		obj{"plan_id": plan, "provider_id": noopProvider})).fault(t, http.StatusBadRequest, "Invalid trigger id provided.")
+		obj{"plan_id": plan, "provider_id": noopProvider})).Fault(t, http.StatusBadRequest, "Invalid trigger id provided.")
 	e.doAs(t, carol, "POST", "scheduled_operations", scheduledBody("x", "protect", theirs,
-		obj{"plan_id": plan, "provider_id": noopProvider})).fault(t, http.StatusBadRequest, "plan_id")
+		obj{"plan_id": plan, "provider_id": noopProvider})).Fault(t, http.StatusBadRequest, "plan_id")
 
-	r := e.doAs(t, alice, "GET", "scheduled_operations/"+id, nil).ok(t)
-	if r.str(t, "scheduled_operation", "name") != "mine" {
-		t.Errorf("after refusals: %s", r.raw)
+	r := e.doAs(t, alice, "GET", "scheduled_operations/"+id, nil).OK(t)
+	if r.Str(t, "scheduled_operation", "name") != "mine" {
+		t.Errorf("after refusals: %s", r.Raw)
 	}
-	e.doAs(t, alice, "DELETE", "scheduled_operations/"+id, nil).ok(t)
+	e.doAs(t, alice, "DELETE", "scheduled_operations/"+id, nil).OK(t)
 }

@@ -34,7 +34,7 @@ func calendar(pattern string, kv ...any) obj {
 // trigger creates a trigger as tok and returns its id.
 func (e *env) trigger(t *testing.T, tok, name string, props obj) string {
 	t.Helper()
-	return e.doAs(t, tok, "POST", "triggers", triggerBody(name, props)).ok(t).str(t, "trigger_info", "id")
+	return e.doAs(t, tok, "POST", "triggers", triggerBody(name, props)).OK(t).Str(t, "trigger_info", "id")
 }
 
 func TestTriggerLifecycle(t *testing.T) {
@@ -44,58 +44,58 @@ func TestTriggerLifecycle(t *testing.T) {
 	// Create: the window arrives as a JSON integer and comes back a string;
 	// start_time defaults to now, UTC, to the second.
 	before := time.Now().UTC().Truncate(time.Second)
-	r := e.do(t, "POST", "triggers", triggerBody("weekly", calendar(weekly, "window", 1000))).ok(t)
+	r := e.do(t, "POST", "triggers", triggerBody("weekly", calendar(weekly, "window", 1000))).OK(t)
 	after := time.Now().UTC()
-	id := r.str(t, "trigger_info", "id")
-	start := r.str(t, "trigger_info", "properties", "start_time")
+	id := r.Str(t, "trigger_info", "id")
+	start := r.Str(t, "trigger_info", "properties", "start_time")
 	if st, err := time.Parse("2006-01-02 15:04:05", start); err != nil || st.Before(before) || st.After(after) {
 		t.Errorf("default start_time %q, want now (%v) as YYYY-MM-DD HH:MM:SS", start, before)
 	}
 	want := map[string]any{"id": id, "name": "weekly", "type": "time", "properties": map[string]any{
 		"format": "calendar", "pattern": weekly, "window": "1000", "start_time": start}}
-	if !equalJSON(r.get(t, "trigger_info"), want) {
-		t.Errorf("created %s, want %v", r.raw, want)
+	if !equalJSON(r.Get(t, "trigger_info"), want) {
+		t.Errorf("created %s, want %v", r.Raw, want)
 	}
-	if r := e.do(t, "GET", "triggers/"+id, nil).ok(t); !equalJSON(r.get(t, "trigger_info"), want) {
-		t.Errorf("GET %s, want %v", r.raw, want)
+	if r := e.do(t, "GET", "triggers/"+id, nil).OK(t); !equalJSON(r.Get(t, "trigger_info"), want) {
+		t.Errorf("GET %s, want %v", r.Raw, want)
 	}
 	// The undashed form of the id works too.
-	e.do(t, "GET", "triggers/"+strings.ReplaceAll(id, "-", ""), nil).ok(t)
+	e.do(t, "GET", "triggers/"+strings.ReplaceAll(id, "-", ""), nil).OK(t)
 
 	// A crontab trigger with every property; window as a string too.
 	cron := e.do(t, "POST", "triggers", triggerBody("cron", obj{"format": "crontab", "pattern": "0 2 * * *",
-		"start_time": "2030-01-01 00:00:00", "end_time": "2031-01-01 00:00:00", "window": "900"})).ok(t)
-	if !equalJSON(cron.get(t, "trigger_info", "properties"), obj{"format": "crontab", "pattern": "0 2 * * *",
+		"start_time": "2030-01-01 00:00:00", "end_time": "2031-01-01 00:00:00", "window": "900"})).OK(t)
+	if !equalJSON(cron.Get(t, "trigger_info", "properties"), obj{"format": "crontab", "pattern": "0 2 * * *",
 		"start_time": "2030-01-01 00:00:00", "end_time": "2031-01-01 00:00:00", "window": "900"}) {
-		t.Errorf("crontab trigger %s", cron.raw)
+		t.Errorf("crontab trigger %s", cron.Raw)
 	}
-	cronID := cron.str(t, "trigger_info", "id")
+	cronID := cron.Str(t, "trigger_info", "id")
 
 	// T1: both listed, newest first.
-	if got := e.do(t, "GET", "triggers", nil).ok(t).ids(t, "triggers"); !slices.Equal(got, []string{cronID, id}) {
+	if got := e.do(t, "GET", "triggers", nil).OK(t).IDs(t, "triggers"); !slices.Equal(got, []string{cronID, id}) {
 		t.Errorf("triggers %v, want [%s %s]", got, cronID, id)
 	}
 
 	// Name-only update keeps the properties.
-	r = e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"name": "renamed"}}).ok(t)
+	r = e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"name": "renamed"}}).OK(t)
 	want["name"] = "renamed"
-	if !equalJSON(r.get(t, "trigger_info"), want) {
-		t.Errorf("renamed %s, want %v", r.raw, want)
+	if !equalJSON(r.Get(t, "trigger_info"), want) {
+		t.Errorf("renamed %s, want %v", r.Raw, want)
 	}
 	// An empty update changes nothing; type is ignored.
-	r = e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"type": "event", "properties": obj{}}}).ok(t)
-	if !equalJSON(r.get(t, "trigger_info"), want) {
-		t.Errorf("empty update %s, want %v", r.raw, want)
+	r = e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"type": "event", "properties": obj{}}}).OK(t)
+	if !equalJSON(r.Get(t, "trigger_info"), want) {
+		t.Errorf("empty update %s, want %v", r.Raw, want)
 	}
 
 	// T3: new properties replace the old ones entirely (window gone).
 	now := time.Now().UTC().Format("2006-01-02 15:04:05")
-	r = e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"properties": calendar(daily, "start_time", now)}}).ok(t)
+	r = e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"properties": calendar(daily, "start_time", now)}}).OK(t)
 	wantProps := map[string]any{"format": "calendar", "pattern": daily, "start_time": now}
-	if !equalJSON(r.get(t, "trigger_info", "properties"), wantProps) {
-		t.Errorf("updated properties %s, want %v", r.raw, wantProps)
+	if !equalJSON(r.Get(t, "trigger_info", "properties"), wantProps) {
+		t.Errorf("updated properties %s, want %v", r.Raw, wantProps)
 	}
-	if got := e.do(t, "GET", "triggers/"+id, nil).ok(t).str(t, "trigger_info", "properties", "pattern"); got != daily {
+	if got := e.do(t, "GET", "triggers/"+id, nil).OK(t).Str(t, "trigger_info", "properties", "pattern"); got != daily {
 		t.Errorf("pattern after update %q, want %q", got, daily)
 	}
 
@@ -113,25 +113,25 @@ func TestTriggerLifecycle(t *testing.T) {
 		{obj{"trigger_info": obj{"colour": "red"}}, []string{"colour"}},
 		{obj{"trigger": obj{"name": "x"}}, []string{`"trigger_info"`}},
 	} {
-		e.do(t, "PUT", "triggers/"+id, tc.body).fault(t, http.StatusBadRequest, tc.want...)
+		e.do(t, "PUT", "triggers/"+id, tc.body).Fault(t, http.StatusBadRequest, tc.want...)
 	}
-	if r := e.do(t, "GET", "triggers/"+id, nil).ok(t); r.str(t, "trigger_info", "name") != "renamed" ||
-		!equalJSON(r.get(t, "trigger_info", "properties"), wantProps) {
-		t.Errorf("after refused updates %s", r.raw)
+	if r := e.do(t, "GET", "triggers/"+id, nil).OK(t); r.Str(t, "trigger_info", "name") != "renamed" ||
+		!equalJSON(r.Get(t, "trigger_info", "properties"), wantProps) {
+		t.Errorf("after refused updates %s", r.Raw)
 	}
 
 	// T4: delete, an empty 200, then gone everywhere.
-	if r := e.do(t, "DELETE", "triggers/"+id, nil).ok(t); len(r.raw) != 0 {
-		t.Errorf("delete body %q, want empty", r.raw)
+	if r := e.do(t, "DELETE", "triggers/"+id, nil).OK(t); len(r.Raw) != 0 {
+		t.Errorf("delete body %q, want empty", r.Raw)
 	}
-	e.do(t, "GET", "triggers/"+id, nil).fault(t, http.StatusNotFound, id)
-	e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"name": "x"}}).fault(t, http.StatusNotFound, id)
-	e.do(t, "DELETE", "triggers/"+id, nil).fault(t, http.StatusNotFound, id)
-	if got := e.do(t, "GET", "triggers", nil).ok(t).ids(t, "triggers"); !slices.Equal(got, []string{cronID}) {
+	e.do(t, "GET", "triggers/"+id, nil).Fault(t, http.StatusNotFound, id)
+	e.do(t, "PUT", "triggers/"+id, obj{"trigger_info": obj{"name": "x"}}).Fault(t, http.StatusNotFound, id)
+	e.do(t, "DELETE", "triggers/"+id, nil).Fault(t, http.StatusNotFound, id)
+	if got := e.do(t, "GET", "triggers", nil).OK(t).IDs(t, "triggers"); !slices.Equal(got, []string{cronID}) {
 		t.Errorf("triggers after delete %v, want [%s]", got, cronID)
 	}
 	for _, m := range []string{"GET", "PUT", "DELETE"} {
-		e.do(t, m, "triggers/nope", obj{"trigger_info": obj{}}).fault(t, http.StatusBadRequest, "nope")
+		e.do(t, m, "triggers/nope", obj{"trigger_info": obj{}}).Fault(t, http.StatusBadRequest, "nope")
 	}
 }
 
@@ -175,10 +175,10 @@ func TestTriggerCreateRefusals(t *testing.T) {
 		{"not JSON", "{", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e.do(t, "POST", "triggers", tc.body).fault(t, http.StatusBadRequest, tc.want...)
+			e.do(t, "POST", "triggers", tc.body).Fault(t, http.StatusBadRequest, tc.want...)
 		})
 	}
-	if got := e.do(t, "GET", "triggers", nil).ok(t).ids(t, "triggers"); len(got) != 0 {
+	if got := e.do(t, "GET", "triggers", nil).OK(t).IDs(t, "triggers"); len(got) != 0 {
 		t.Errorf("triggers %v after refused creates, want none", got)
 	}
 }
@@ -214,13 +214,13 @@ func TestTriggerListFilters(t *testing.T) {
 		{"all_tenants=1&name=hourly", []string{theirs, a}},
 		{"all_tenants=1&project_id=other", []string{theirs}},
 	} {
-		if got := e.do(t, "GET", "triggers?"+tc.query, nil).ok(t).ids(t, "triggers"); !slices.Equal(got, tc.want) {
+		if got := e.do(t, "GET", "triggers?"+tc.query, nil).OK(t).IDs(t, "triggers"); !slices.Equal(got, tc.want) {
 			t.Errorf("triggers?%s: %v, want %v", tc.query, got, tc.want)
 		}
 	}
-	e.do(t, "GET", "triggers?limit=0", nil).fault(t, http.StatusBadRequest, "limit")
-	e.do(t, "GET", "triggers?sort_dir=sideways", nil).fault(t, http.StatusBadRequest, "sideways")
-	e.do(t, "GET", "triggers?marker="+theirs, nil).fault(t, http.StatusNotFound, theirs)
+	e.do(t, "GET", "triggers?limit=0", nil).Fault(t, http.StatusBadRequest, "limit")
+	e.do(t, "GET", "triggers?sort_dir=sideways", nil).Fault(t, http.StatusBadRequest, "sideways")
+	e.do(t, "GET", "triggers?marker="+theirs, nil).Fault(t, http.StatusNotFound, theirs)
 }
 
 // TestTriggerOtherProject: another project's trigger is 403 for a member and
@@ -231,24 +231,24 @@ func TestTriggerOtherProject(t *testing.T) {
 	e := newMemberEnv(t)
 	const alice, carol = "alice:demo", "carol:other"
 	id := e.trigger(t, alice, "mine", calendar(weekly))
-	e.doAs(t, carol, "GET", "triggers/"+id, nil).fault(t, http.StatusForbidden, id)
-	e.doAs(t, carol, "PUT", "triggers/"+id, obj{"trigger_info": obj{"name": "theirs"}}).fault(t, http.StatusForbidden, id)
-	e.doAs(t, carol, "DELETE", "triggers/"+id, nil).fault(t, http.StatusForbidden, id)
+	e.doAs(t, carol, "GET", "triggers/"+id, nil).Fault(t, http.StatusForbidden, id)
+	e.doAs(t, carol, "PUT", "triggers/"+id, obj{"trigger_info": obj{"name": "theirs"}}).Fault(t, http.StatusForbidden, id)
+	e.doAs(t, carol, "DELETE", "triggers/"+id, nil).Fault(t, http.StatusForbidden, id)
 	// A member's all_tenants is dropped.
-	if got := e.doAs(t, carol, "GET", "triggers?all_tenants=1", nil).ok(t).ids(t, "triggers"); len(got) != 0 {
+	if got := e.doAs(t, carol, "GET", "triggers?all_tenants=1", nil).OK(t).IDs(t, "triggers"); len(got) != 0 {
 		t.Errorf("carol's triggers?all_tenants=1: %v, want none", got)
 	}
 	// Another project's URL is refused before anything else.
-	e.doAs(t, carol, "GET", "/v1/demo/triggers/"+id, nil).fault(t, http.StatusBadRequest, "Malformed request url")
+	e.doAs(t, carol, "GET", "/v1/demo/triggers/"+id, nil).Fault(t, http.StatusBadRequest, "Malformed request url")
 	// The owner still has it, unchanged.
-	if r := e.doAs(t, alice, "GET", "triggers/"+id, nil).ok(t); r.str(t, "trigger_info", "name") != "mine" {
-		t.Errorf("after refusals: %s", r.raw)
+	if r := e.doAs(t, alice, "GET", "triggers/"+id, nil).OK(t); r.Str(t, "trigger_info", "name") != "mine" {
+		t.Errorf("after refusals: %s", r.Raw)
 	}
-	e.doAs(t, alice, "DELETE", "triggers/"+id, nil).ok(t)
+	e.doAs(t, alice, "DELETE", "triggers/"+id, nil).OK(t)
 
 	// noauth callers are admins: another project's trigger is theirs to see.
 	admin := newEnv(t)
 	id = admin.trigger(t, "carol:other", "theirs", calendar(weekly))
-	admin.do(t, "GET", "triggers/"+id, nil).ok(t)
-	admin.do(t, "GET", "/v1/other/triggers/"+id, nil).fault(t, http.StatusBadRequest, "Malformed request url")
+	admin.do(t, "GET", "triggers/"+id, nil).OK(t)
+	admin.do(t, "GET", "/v1/other/triggers/"+id, nil).Fault(t, http.StatusBadRequest, "Malformed request url")
 }

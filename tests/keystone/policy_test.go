@@ -20,8 +20,8 @@ func TestPolicyFile(t *testing.T) {
 	p := newPouch(t, k, setup{policyFile: file})
 	alice, admin := k.caller(t, k.alice), k.caller(t, k.admin)
 	p.as(t, alice, "POST", "plans", obj{"plan": obj{"name": "refused", "provider_id": noopProvider, "parameters": obj{},
-		"resources": []obj{}}}).fault(t, http.StatusForbidden, "plan:create")
-	p.as(t, alice, "GET", "plans", nil).ok(t)
+		"resources": []obj{}}}).Fault(t, http.StatusForbidden, "plan:create")
+	p.as(t, alice, "GET", "plans", nil).OK(t)
 	p.plan(t, admin, "allowed")
 
 	// Without the file, alice may.

@@ -19,20 +19,20 @@ func TestTenancy(t *testing.T) {
 
 	planA := p.plan(t, alice, "plan of A")
 	cps := "providers/" + noopProvider + "/checkpoints"
-	cpA := p.as(t, alice, "POST", cps, obj{"checkpoint": obj{"plan_id": planA}}).ok(t).str(t, "checkpoint", "id")
+	cpA := p.as(t, alice, "POST", cps, obj{"checkpoint": obj{"plan_id": planA}}).OK(t).Str(t, "checkpoint", "id")
 	p.waitStatus(t, alice, cps+"/"+cpA, "checkpoint", "available")
 	restoreA := p.as(t, alice, "POST", "restores", obj{"restore": obj{"provider_id": noopProvider, "checkpoint_id": cpA,
-		"parameters": obj{}}}).ok(t).str(t, "restore", "id")
+		"parameters": obj{}}}).OK(t).Str(t, "restore", "id")
 	p.waitStatus(t, alice, "restores/"+restoreA, "restore", "success")
-	p.settle(t)
-	logsA := p.as(t, alice, "GET", "operation_logs", nil).ok(t).ids(t, "operation_logs")
+	p.Settle(t)
+	logsA := p.as(t, alice, "GET", "operation_logs", nil).OK(t).IDs(t, "operation_logs")
 	if len(logsA) != 2 {
 		t.Fatalf("alice's operation logs: %v, want the protect and the restore", logsA)
 	}
 	for _, path := range []string{"plans/" + planA, cps + "/" + cpA, "restores/" + restoreA, "operation_logs/" + logsA[0]} {
-		p.as(t, alice, "GET", path, nil).ok(t)
+		p.as(t, alice, "GET", path, nil).OK(t)
 	}
-	if got := p.as(t, alice, "GET", "plans", nil).ok(t).ids(t, "plans"); !slices.Equal(got, []string{planA}) {
+	if got := p.as(t, alice, "GET", "plans", nil).OK(t).IDs(t, "plans"); !slices.Equal(got, []string{planA}) {
 		t.Errorf("alice's plans: %v, want %s", got, planA)
 	}
 
@@ -51,30 +51,30 @@ func TestTenancy(t *testing.T) {
 		{"GET", "operation_logs/" + logsA[0], nil, http.StatusNotFound},
 		{"GET", "operation_logs/" + logsA[1], nil, http.StatusNotFound},
 	} {
-		p.as(t, bob, tc.method, tc.path, tc.body).fault(t, tc.code)
+		p.as(t, bob, tc.method, tc.path, tc.body).Fault(t, tc.code)
 	}
 	for _, all := range []string{"", "?all_tenants=1", "?all_tenants=true"} {
 		for key, want := range map[string][]string{"plans": {planB}, "restores": nil, "operation_logs": nil} {
-			if got := p.as(t, bob, "GET", key+all, nil).ok(t).ids(t, key); !slices.Equal(got, want) {
+			if got := p.as(t, bob, "GET", key+all, nil).OK(t).IDs(t, key); !slices.Equal(got, want) {
 				t.Errorf("bob's %s%s: %v, want %v", key, all, got, want)
 			}
 		}
-		if got := p.as(t, bob, "GET", cps+all, nil).ok(t).ids(t, "checkpoints"); len(got) != 0 {
+		if got := p.as(t, bob, "GET", cps+all, nil).OK(t).IDs(t, "checkpoints"); len(got) != 0 {
 			t.Errorf("bob's checkpoints%s: %v, want none", all, got)
 		}
 	}
 	// Bob changed nothing.
-	if name := p.as(t, alice, "GET", "plans/"+planA, nil).ok(t).str(t, "plan", "name"); name != "plan of A" {
+	if name := p.as(t, alice, "GET", "plans/"+planA, nil).OK(t).Str(t, "plan", "name"); name != "plan of A" {
 		t.Errorf("alice's plan is named %q after bob's update", name)
 	}
-	p.as(t, alice, "GET", cps+"/"+cpA, nil).ok(t)
+	p.as(t, alice, "GET", cps+"/"+cpA, nil).OK(t)
 
 	// An admin of the admin project lists every project's plans with
 	// all_tenants=1, only its own project's without.
-	if got := p.as(t, admin, "GET", "plans?all_tenants=1", nil).ok(t).ids(t, "plans"); !slices.Contains(got, planA) || !slices.Contains(got, planB) {
+	if got := p.as(t, admin, "GET", "plans?all_tenants=1", nil).OK(t).IDs(t, "plans"); !slices.Contains(got, planA) || !slices.Contains(got, planB) {
 		t.Errorf("admin's plans with all_tenants=1: %v, want %s and %s among them", got, planA, planB)
 	}
-	if got := p.as(t, admin, "GET", "plans", nil).ok(t).ids(t, "plans"); slices.Contains(got, planA) || slices.Contains(got, planB) {
+	if got := p.as(t, admin, "GET", "plans", nil).OK(t).IDs(t, "plans"); slices.Contains(got, planA) || slices.Contains(got, planB) {
 		t.Errorf("admin's own plans: %v, want neither %s nor %s", got, planA, planB)
 	}
 }
@@ -94,9 +94,9 @@ func TestMalformedURL(t *testing.T) {
 		{alice, k.admin.projectID},
 		{admin, k.alice.projectID},
 	} {
-		p.do(t, tc.c.token, "GET", "/v1/"+tc.project+"/plans", nil).fault(t, http.StatusBadRequest, "Malformed request url")
-		p.do(t, tc.c.token, "POST", "/v1/"+tc.project+"/plans", obj{"plan": obj{"name": "x"}}).
-			fault(t, http.StatusBadRequest, "Malformed request url")
+		p.Do(t, tc.c.token, "GET", "/v1/"+tc.project+"/plans", nil).Fault(t, http.StatusBadRequest, "Malformed request url")
+		p.Do(t, tc.c.token, "POST", "/v1/"+tc.project+"/plans", obj{"plan": obj{"name": "x"}}).
+			Fault(t, http.StatusBadRequest, "Malformed request url")
 	}
-	p.do(t, alice.token, "GET", "/v1/"+k.alice.projectID+"/plans", nil).ok(t)
+	p.Do(t, alice.token, "GET", "/v1/"+k.alice.projectID+"/plans", nil).OK(t)
 }

@@ -34,7 +34,7 @@ func TestBadTokens(t *testing.T) {
 		{"revoked", revoked, 1},
 	} {
 		before := p.proxy.validations.Load()
-		p.do(t, tc.token, "GET", path, nil).fault(t, http.StatusUnauthorized)
+		p.Do(t, tc.token, "GET", path, nil).Fault(t, http.StatusUnauthorized)
 		if n := p.proxy.validations.Load() - before; n != tc.asked {
 			t.Errorf("%s: %d validations, want %d", tc.name, n, tc.asked)
 		}
@@ -48,20 +48,20 @@ func TestCache(t *testing.T) {
 	k := needKeystone(t)
 	p := newPouch(t, k, setup{})
 	alice, bob := k.caller(t, k.alice), k.caller(t, k.bob)
-	p.as(t, alice, "GET", "plans", nil).ok(t)
+	p.as(t, alice, "GET", "plans", nil).OK(t)
 	if v, a := p.proxy.validations.Load(), p.proxy.authentications.Load(); v != 1 || a != 1 {
 		t.Fatalf("first call: %d validations and %d service authentications, want 1 and 1", v, a)
 	}
 	for range 5 {
-		p.as(t, alice, "GET", "plans", nil).ok(t)
-		p.as(t, alice, "GET", "providers", nil).ok(t)
+		p.as(t, alice, "GET", "plans", nil).OK(t)
+		p.as(t, alice, "GET", "providers", nil).OK(t)
 	}
 	p.plan(t, alice, "cached")
 	if v := p.proxy.validations.Load(); v != 1 {
 		t.Errorf("%d validations after 12 calls with one token, want 1", v)
 	}
-	p.as(t, bob, "GET", "plans", nil).ok(t)
-	p.as(t, bob, "GET", "plans", nil).ok(t)
+	p.as(t, bob, "GET", "plans", nil).OK(t)
+	p.as(t, bob, "GET", "plans", nil).OK(t)
 	if v, a := p.proxy.validations.Load(), p.proxy.authentications.Load(); v != 2 || a != 1 {
 		t.Errorf("after a second token: %d validations and %d service authentications, want 2 and 1", v, a)
 	}
@@ -75,18 +75,18 @@ func TestRevoked(t *testing.T) {
 	const ttl = 2 * time.Second
 	p := newPouch(t, k, setup{cacheTTL: ttl})
 	alice := k.caller(t, k.alice)
-	p.as(t, alice, "GET", "plans", nil).ok(t)
+	p.as(t, alice, "GET", "plans", nil).OK(t)
 	validated := time.Now()
 	k.revoke(t, alice.token)
 	if time.Since(validated) < ttl-200*time.Millisecond {
 		// Still cached: Pouch does not know yet, as keystonemiddleware with
 		// its token cache.
-		p.as(t, alice, "GET", "plans", nil).ok(t)
+		p.as(t, alice, "GET", "plans", nil).OK(t)
 	} else {
 		t.Logf("the revocation took %v: the cached validation was not checked", time.Since(validated))
 	}
 	time.Sleep(time.Until(validated.Add(ttl + 100*time.Millisecond)))
-	p.as(t, alice, "GET", "plans", nil).fault(t, http.StatusUnauthorized)
+	p.as(t, alice, "GET", "plans", nil).Fault(t, http.StatusUnauthorized)
 }
 
 // TestExpired: a token is refused once it expires, even if its validation
@@ -108,13 +108,13 @@ func TestExpired(t *testing.T) {
 		// A slow Keystone left too little time before the expiry: again, longer.
 	}
 	path := "/v1/" + k.alice.projectID + "/plans"
-	p.do(t, tok, "GET", path, nil).ok(t)
-	p.do(t, tok, "GET", path, nil).ok(t)
+	p.Do(t, tok, "GET", path, nil).OK(t)
+	p.Do(t, tok, "GET", path, nil).OK(t)
 	if v := p.proxy.validations.Load(); v != 1 {
 		t.Errorf("%d validations, want 1 (cached)", v)
 	}
 	time.Sleep(time.Until(until.Add(500 * time.Millisecond)))
-	p.do(t, tok, "GET", path, nil).fault(t, http.StatusUnauthorized)
+	p.Do(t, tok, "GET", path, nil).Fault(t, http.StatusUnauthorized)
 	if v := p.proxy.validations.Load(); v != 2 {
 		t.Errorf("%d validations, want 2 (the cache ends at the expiry)", v)
 	}
@@ -136,7 +136,7 @@ func TestUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := newPouch(t, k, s)
 			r := p.as(t, alice, "GET", "plans", nil)
-			r.fault(t, http.StatusServiceUnavailable)
+			r.Fault(t, http.StatusServiceUnavailable)
 		})
 	}
 }
