@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -132,22 +133,31 @@ func (a *API) updateQuota(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return updateLimits(r, "quota_update", "quota",
+		func(ctx context.Context, l map[string]int64) error { return a.Quotas.SetProject(ctx, p, l) },
+		func(ctx context.Context) (map[string]int64, error) { return a.Quotas.Limits(ctx, p) })
+}
+
+// updateLimits reads Karbor's flat quota body under wrapper, stores it with
+// set and answers {"<wrapper>": limits} as get reads them back (no id).
+func updateLimits(r *http.Request, schema, wrapper string, set func(context.Context, map[string]int64) error,
+	get func(context.Context) (map[string]int64, error)) (any, error) {
 	var body map[string]any
-	if err := decode(r, "quota_update", "quota", &body); err != nil {
+	if err := decode(r, schema, wrapper, &body); err != nil {
 		return nil, err
 	}
 	limits, err := quotaLimits(body)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Quotas.SetProject(r.Context(), p, limits); err != nil {
+	if err := set(r.Context(), limits); err != nil {
 		return nil, err
 	}
-	eff, err := a.Quotas.Limits(r.Context(), p)
+	eff, err := get(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"quota": quotaView(eff, "")}, nil
+	return map[string]any{wrapper: quotaView(eff, "")}, nil
 }
 
 func (a *API) deleteQuota(r *http.Request, c *Caller) (any, error) {
@@ -183,20 +193,7 @@ func (a *API) updateQuotaClass(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var body map[string]any
-	if err := decode(r, "quota_class_update", "quota_class", &body); err != nil {
-		return nil, err
-	}
-	limits, err := quotaLimits(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Quotas.SetClass(r.Context(), name, limits); err != nil {
-		return nil, err
-	}
-	eff, err := a.Quotas.Class(r.Context(), name)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"quota_class": quotaView(eff, "")}, nil
+	return updateLimits(r, "quota_class_update", "quota_class",
+		func(ctx context.Context, l map[string]int64) error { return a.Quotas.SetClass(ctx, name, l) },
+		func(ctx context.Context) (map[string]int64, error) { return a.Quotas.Class(ctx, name) })
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -75,13 +76,8 @@ func parseDefinition(raw json.RawMessage) (map[string]string, error) {
 // Karbor stores (str() of the value): strings as they are, numbers as
 // written, booleans True/False. Objects, lists and null are refused.
 func definitionStrings(raw map[string]json.RawMessage) (map[string]string, error) {
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	out := make(map[string]string, len(raw))
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		v := bytes.TrimSpace(raw[k])
 		var x any
 		if err := json.Unmarshal(v, &x); err != nil {

@@ -3,6 +3,7 @@ package schedule
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,13 +16,8 @@ import (
 // types are refused with a *PropertyError. The values are not validated:
 // Parse does that.
 func FromJSON(raw map[string]json.RawMessage) (map[string]string, error) {
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	out := make(map[string]string, len(raw))
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		if !slices.Contains(properties, k) {
 			return nil, propErr(k, nil, "unknown property; a time trigger has %s", strings.Join(properties, ", "))
 		}
