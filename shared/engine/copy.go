@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -130,7 +131,9 @@ func (e *Engine) ResetState(ctx context.Context, providerID, checkpointID, statu
 		return err
 	}
 	opID := "reset-" + uuid.NewString()
-	if err := e.guard(ctx, checkpointID, opID, true); err != nil {
+	// A reset holds the guard for one read and one write: if this process
+	// dies meanwhile, the hold lapses by itself.
+	if err := e.guardFor(ctx, checkpointID, opID, true, time.Minute); err != nil {
 		return err
 	}
 	defer e.unguard(ctx, checkpointID, opID, true)

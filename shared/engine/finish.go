@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -30,11 +31,17 @@ func (e *Engine) guardKeys(cpID string) []string {
 // guard admits a delete (write) or a restore (read) of a checkpoint: one
 // delete and no restore, or any number of restores and no delete.
 func (e *Engine) guard(ctx context.Context, cpID, opID string, write bool) error {
+	return e.guardFor(ctx, cpID, opID, write, 0)
+}
+
+// guardFor is guard whose write hold, if ttl > 0, lapses by itself after
+// ttl: for short holds whose holder might die before releasing.
+func (e *Engine) guardFor(ctx context.Context, cpID, opID string, write bool, ttl time.Duration) error {
 	mode := "r"
 	if write {
 		mode = "w"
 	}
-	n, err := guardScript.Run(ctx, e.rdb, e.guardKeys(cpID), opID, mode).Int()
+	n, err := guardScript.Run(ctx, e.rdb, e.guardKeys(cpID), opID, mode, ttl.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s guard: %w", cpID, err)
 	}
