@@ -10,6 +10,7 @@ import (
 func Jobs(a *app.App) []Job {
 	return []Job{
 		{Name: "heartbeat", Run: func(ctx context.Context) (int, error) { a.BeatTick(ctx); return 0, nil }},
+		{Name: "triggers", Run: a.Scheduler.Tick},
 		{Name: "sweep", Run: a.Engine.Sweep},
 	}
 }

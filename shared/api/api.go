@@ -22,6 +22,7 @@ import (
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
 	"github.com/pouchdp/pouch/shared/schedule"
+	"github.com/pouchdp/pouch/shared/scheduler"
 	"github.com/pouchdp/pouch/shared/store"
 )
 
@@ -48,9 +49,11 @@ type API struct {
 	Quotas    *store.Quotas
 	Services  *store.Services
 	Schedule  schedule.Config // bounds of trigger properties (zero: Karbor's defaults)
-	Host      string          // this process's host, for os-services
-	Auth      Authenticator   // nil: auth.NoAuth
-	Policy    Policy          // nil: Karbor's defaults
+	// Scheduler keeps triggers' firings (nil: triggers are stored, never fired).
+	Scheduler *scheduler.Scheduler
+	Host      string        // this process's host, for os-services
+	Auth      Authenticator // nil: auth.NoAuth
+	Policy    Policy        // nil: Karbor's defaults
 	Log       *slog.Logger
 	Now       func() time.Time
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/scheduler"
 	"github.com/pouchdp/pouch/shared/store"
 )
 
@@ -219,9 +220,10 @@ func (a *API) createScheduledOperation(r *http.Request, c *Caller) (any, error) 
 		_ = a.Store.Scheduled.Delete(r.Context(), op.ID)
 		return nil, errorf(http.StatusNotFound, "Trigger %s could not be found.", t.ID)
 	}
-	// TICK SEAM: register the operation on its trigger in the due-set
-	// (spec §7.3); on failure delete the operation and answer 400 as Karbor
-	// does.
+	if err := a.scheduling(func(s *scheduler.Scheduler) error { return s.AddOperation(r.Context(), t.ID, op.ID) }); err != nil {
+		_ = a.Store.Scheduled.Delete(r.Context(), op.ID)
+		return nil, err
+	}
 	return map[string]any{"scheduled_operation": scheduledView(op)}, nil
 }
 
@@ -254,8 +256,7 @@ func (a *API) deleteScheduledOperation(r *http.Request, c *Caller) (any, error) 
 		}
 		return nil, err
 	}
-	// TICK SEAM: unregister the operation from its trigger's firings.
-	return nil, nil
+	return nil, a.scheduling(func(s *scheduler.Scheduler) error { return s.RemoveOperation(r.Context(), op.TriggerID, op.ID) })
 }
 
 // scheduledList is how scheduled operations are listed (spec §1.3, §2.10:

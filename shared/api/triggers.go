@@ -11,6 +11,7 @@ import (
 
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/schedule"
+	"github.com/pouchdp/pouch/shared/scheduler"
 	"github.com/pouchdp/pouch/shared/store"
 )
 
@@ -102,8 +103,9 @@ func (a *API) createTrigger(r *http.Request, c *Caller) (any, error) {
 	if err := a.Store.Triggers.Create(r.Context(), t); err != nil {
 		return nil, err
 	}
-	// TICK SEAM: put the trigger's first firing after now in the due-set
-	// (spec §7.2).
+	if err := a.scheduling(func(s *scheduler.Scheduler) error { return s.Register(r.Context(), t) }); err != nil {
+		return nil, err
+	}
 	return map[string]any{"trigger_info": triggerView(t)}, nil
 }
 
@@ -165,8 +167,12 @@ func (a *API) updateTrigger(r *http.Request, c *Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// TICK SEAM: when props != nil, replace the trigger's next firing in the
-	// due-set by the first one after now (spec §7.2).
+	if props != nil {
+		// The next firing is the first one of the new properties after now.
+		if err := a.scheduling(func(s *scheduler.Scheduler) error { return s.Register(r.Context(), t) }); err != nil {
+			return nil, err
+		}
+	}
 	return map[string]any{"trigger_info": triggerView(t)}, nil
 }
 
@@ -192,8 +198,7 @@ func (a *API) deleteTrigger(r *http.Request, c *Caller) (any, error) {
 		}
 		return nil, err
 	}
-	// TICK SEAM: drop the trigger from the due-set.
-	return nil, nil
+	return nil, a.scheduling(func(s *scheduler.Scheduler) error { return s.Unregister(r.Context(), t.ID) })
 }
 
 // triggerList is how triggers are listed (spec §1.3).
@@ -205,3 +210,11 @@ func (a *API) listTriggers(r *http.Request, c *Caller) (any, error) {
 }
 
 func notYet() error { return errorf(http.StatusNotImplemented, "Not implemented yet.") }
+
+// scheduling applies f to the API's scheduler, if it has one.
+func (a *API) scheduling(f func(*scheduler.Scheduler) error) error {
+	if a.Scheduler == nil {
+		return nil
+	}
+	return f(a.Scheduler)
+}

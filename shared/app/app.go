@@ -18,6 +18,7 @@ import (
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
+	"github.com/pouchdp/pouch/shared/scheduler"
 	"github.com/pouchdp/pouch/shared/store"
 )
 
@@ -49,6 +50,8 @@ type App struct {
 	Log       *slog.Logger
 	// BeatTick records that the tick function is alive (os-services).
 	BeatTick func(ctx context.Context)
+	// Scheduler fires time triggers (the tick's job).
+	Scheduler *scheduler.Scheduler
 }
 
 // Banks are the bank plugins Pouch has, under Pouch's and Karbor's names.
@@ -116,6 +119,10 @@ func New(ctx context.Context, cfg Config, inv engine.Invoker, log *slog.Logger) 
 			Quotas: store.NewQuotas(rdb, cfg.Engine.Prefix), Services: services,
 			Host: host, Auth: cfg.Auth, Policy: cfg.Policy}}
 	a.BeatTick = beat(api.BinaryTick)
+	a.Scheduler = &scheduler.Scheduler{Redis: rdb, Prefix: cfg.Engine.Prefix, Store: st, Engine: eng,
+		Quotas: a.API.Quotas, Log: log, Now: time.Now,
+		Disabled: func(ctx context.Context) (bool, error) { return services.Disabled(ctx, api.BinaryTick) }}
+	a.API.Scheduler = a.Scheduler
 	for _, p := range providers.All() {
 		log.Info("provider loaded", "id", p.ID, "name", p.Name, "file", p.Source, "types", p.ResourceTypes())
 	}

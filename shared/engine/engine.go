@@ -128,6 +128,9 @@ type Operation struct {
 	RestoreID    string              `json:"restore_id,omitempty"`
 	// SourceCheckpointID is the checkpoint a copy reads.
 	SourceCheckpointID string `json:"source_checkpoint_id,omitempty"`
+	// ScheduledOperationID is the scheduled operation that started a
+	// protect, if one did.
+	ScheduledOperationID string `json:"scheduled_operation_id,omitempty"`
 	// RecordID is the restore's or verification's record.
 	RecordID      string           `json:"record_id,omitempty"`
 	RestoreTarget string           `json:"restore_target,omitempty"`
@@ -206,6 +209,9 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 	op := e.newOperation(model.OpProtect, p, plan.ProjectID)
 	op.PlanID = plan.ID
 	op.Parameters = plan.Parameters
+	if req.ExtraInfo["created_by"] == "operation-engine" {
+		op.ScheduledOperationID, _ = req.ExtraInfo["scheduled_operation_id"].(string)
+	}
 	extra := req.ExtraInfo
 	if extra == nil {
 		extra = map[string]any{"created_by": "manual"}
@@ -428,7 +434,8 @@ func (e *Engine) start(ctx context.Context, op *Operation, g *graph.Graph, logSt
 	started := op.StartedAt
 	log := &model.OperationLog{ID: op.LogID, ProjectID: op.ProjectID, OperationType: string(op.Type),
 		CheckpointID: strPtr(op.CheckpointID), PlanID: strPtr(op.PlanID), ProviderID: strPtr(op.ProviderID),
-		RestoreID: strPtr(op.RestoreID), Status: logStatus, StartedAt: &started}
+		RestoreID: strPtr(op.RestoreID), ScheduledOperationID: strPtr(op.ScheduledOperationID), Status: logStatus,
+		StartedAt: &started}
 	if err := e.Store.OperationLogs.Create(ctx, log); err != nil {
 		return fmt.Errorf("operation %s: log: %w", op.ID, err)
 	}

@@ -30,8 +30,5 @@
 //
 // Nothing here reads the clock: Schedule.Next takes the reference time.
 //
-// Registering scheduled operations with the tick that fires them (spec
-// §7.2-§7.3) is not here yet: the API marks the places that must tell the
-// tick (trigger created, updated or deleted; operation created or deleted)
-// with comments starting "TICK SEAM:".
+// Firing triggers is package scheduler's business (the tick function).
 package schedule

@@ -1,0 +1,214 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pouchdp/pouch/shared/engine"
+	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/protection"
+	"github.com/pouchdp/pouch/shared/schedule"
+	"github.com/pouchdp/pouch/shared/store"
+)
+
+// Statuses of the operation logs a firing writes beyond the engine's own.
+const (
+	StatusSkipped = "skipped" // the firing came later than its window
+	StatusFailed  = "failed"  // the operation could not start
+)
+
+// Scheduler keeps the due-set and fires what is due.
+type Scheduler struct {
+	Redis    redis.UniversalClient
+	Prefix   string // e.g. "pouch:"
+	Store    *store.Store
+	Engine   *engine.Engine
+	Quotas   *store.Quotas   // nil: no quota check
+	Config   schedule.Config // trigger bounds (zero: Karbor's defaults)
+	Log      *slog.Logger
+	Now      func() time.Time
+	Disabled func(ctx context.Context) (bool, error) // nil: never; an operator disabled the tick
+}
+
+func (s *Scheduler) dueKey() string                 { return s.Prefix + "due" }
+func (s *Scheduler) opsKey(triggerID string) string { return s.Prefix + "trigger-ops:" + triggerID }
+
+// Register puts a trigger's first execution time after now in the due-set
+// (or takes it out if it never fires again): on create and on update.
+func (s *Scheduler) Register(ctx context.Context, t *model.Trigger) error {
+	sch, err := schedule.Parse(t.Properties, s.Config)
+	if err != nil {
+		return err
+	}
+	next, ok := sch.Next(s.Now().UTC())
+	if !ok {
+		return s.Unregister(ctx, t.ID)
+	}
+	if err := s.Redis.ZAdd(ctx, s.dueKey(), redis.Z{Score: float64(next.Unix()), Member: t.ID}).Err(); err != nil {
+		return fmt.Errorf("trigger %s: due-set: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Unregister takes a trigger out of the due-set.
+func (s *Scheduler) Unregister(ctx context.Context, triggerID string) error {
+	if err := s.Redis.ZRem(ctx, s.dueKey(), triggerID).Err(); err != nil {
+		return fmt.Errorf("trigger %s: due-set: %w", triggerID, err)
+	}
+	return nil
+}
+
+// AddOperation makes a scheduled operation run at its trigger's firings.
+func (s *Scheduler) AddOperation(ctx context.Context, triggerID, opID string) error {
+	return s.Redis.SAdd(ctx, s.opsKey(triggerID), opID).Err()
+}
+
+// RemoveOperation stops a scheduled operation running at its trigger's
+// firings.
+func (s *Scheduler) RemoveOperation(ctx context.Context, triggerID, opID string) error {
+	return s.Redis.SRem(ctx, s.opsKey(triggerID), opID).Err()
+}
+
+// advance moves a trigger from execution time `at` to `next` (0: remove)
+// if it is still at `at`: the claim on that firing.
+var advance = redis.NewScript(`
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] == '0' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+end
+return 1
+`)
+
+// Tick fires every trigger due now. It returns how many firings it took.
+func (s *Scheduler) Tick(ctx context.Context) (int, error) {
+	if s.Disabled != nil {
+		if off, err := s.Disabled(ctx); err != nil || off {
+			return 0, err
+		}
+	}
+	now := s.Now().UTC()
+	due, err := s.Redis.ZRangeByScoreWithScores(ctx, s.dueKey(), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.Unix(), 10)}).Result()
+	if err != nil {
+		return 0, fmt.Errorf("due-set: %w", err)
+	}
+	fired := 0
+	var errs []error
+	for _, z := range due {
+		id, _ := z.Member.(string)
+		ok, err := s.fire(ctx, id, int64(z.Score), now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("trigger %s: %w", id, err))
+		}
+		if ok {
+			fired++
+		}
+	}
+	return fired, errors.Join(errs...)
+}
+
+// fire takes the firing of trigger id at execution time `at` and runs its
+// operations; false if another tick took it.
+func (s *Scheduler) fire(ctx context.Context, id string, at int64, now time.Time) (bool, error) {
+	t, err := s.Store.Triggers.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, s.Unregister(ctx, id) // deleted: drop its leftover
+	}
+	if err != nil {
+		return false, err
+	}
+	sch, err := schedule.Parse(t.Properties, s.Config)
+	if err != nil {
+		return false, err
+	}
+	execAt := time.Unix(at, 0).UTC()
+	next := int64(0)
+	if n, ok := sch.Next(now); ok {
+		next = n.Unix()
+	}
+	won, err := advance.Run(ctx, s.Redis, []string{s.dueKey()}, id, at, next).Int()
+	if err != nil || won == 0 {
+		return false, err
+	}
+	ops, err := s.Redis.SMembers(ctx, s.opsKey(id)).Result()
+	if err != nil {
+		return true, err
+	}
+	late := now.Sub(execAt) > sch.Window
+	s.Log.InfoContext(ctx, "trigger fired", "trigger", id, "execution_time", execAt, "operations", len(ops), "late", late)
+	var errs []error
+	for _, opID := range ops {
+		if err := s.run(ctx, t, opID, execAt, now, late, sch.Window); err != nil {
+			errs = append(errs, fmt.Errorf("scheduled operation %s: %w", opID, err))
+		}
+	}
+	return true, errors.Join(errs...)
+}
+
+// run starts one scheduled operation for a firing, or logs why not.
+func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, execAt, now time.Time, late bool, window time.Duration) error {
+	so, err := s.Store.Scheduled.Get(ctx, opID)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.RemoveOperation(ctx, t.ID, opID)
+	}
+	if err != nil {
+		return err
+	}
+	if !so.Enabled {
+		return nil
+	}
+	if late {
+		return s.log(ctx, so, StatusSkipped, fmt.Sprintf("missed the window: execution time %s, window %s, tick at %s",
+			execAt.Format(time.RFC3339), window, now.Format(time.RFC3339)))
+	}
+	plan, err := s.Store.Plans.Get(ctx, so.OperationDefinition["plan_id"])
+	if err != nil {
+		return s.log(ctx, so, StatusFailed, fmt.Sprintf("plan %s: %v", so.OperationDefinition["plan_id"], err))
+	}
+	extra := map[string]any{"created_by": "operation-engine", "trigger_id": t.ID,
+		"scheduled_operation_id": so.ID, "execution_time": execAt.Format(time.RFC3339)}
+	start := func() error {
+		_, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra,
+			Scope: protection.Scope{ProjectID: so.ProjectID, UserID: so.UserID}})
+		return err
+	}
+	if s.Quotas != nil {
+		if err := s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, 1); err != nil {
+			return s.log(ctx, so, StatusFailed, err.Error())
+		}
+		inner := start
+		start = func() error {
+			err := inner()
+			if err != nil {
+				_ = s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, -1)
+			}
+			return err
+		}
+	}
+	if err := start(); err != nil {
+		return s.log(ctx, so, StatusFailed, err.Error())
+	}
+	return nil
+}
+
+// log writes an operation log for a firing that did not start an
+// operation.
+func (s *Scheduler) log(ctx context.Context, so *model.ScheduledOperation, status, why string) error {
+	now := s.Now().UTC()
+	planID, providerID := so.OperationDefinition["plan_id"], so.OperationDefinition["provider_id"]
+	l := &model.OperationLog{ID: uuid.NewString(), ProjectID: so.ProjectID, OperationType: string(model.OpProtect),
+		PlanID: &planID, ProviderID: &providerID, ScheduledOperationID: &so.ID, Status: status,
+		StartedAt: &now, EndedAt: &now, ErrorInfo: &why}
+	s.Log.WarnContext(ctx, "scheduled operation not run", "operation", so.ID, "status", status, "why", why)
+	return s.Store.OperationLogs.Create(ctx, l)
+}
