@@ -138,6 +138,18 @@ type rule interface {
 // value a string). It returns a *PropertyError naming the first property at
 // fault.
 func Parse(props map[string]string, cfg Config) (*Schedule, error) {
+	return parse(props, cfg, true)
+}
+
+// Load reads properties Parse accepted when they were stored, without the
+// bounds checks that only matter then (the minimum interval and the window
+// range): the tick loads many triggers, and a bounds change must not stop
+// triggers that exist.
+func Load(props map[string]string, cfg Config) (*Schedule, error) {
+	return parse(props, cfg, false)
+}
+
+func parse(props map[string]string, cfg Config, validate bool) (*Schedule, error) {
 	cfg = cfg.WithDefaults()
 	var unknown []string
 	for k := range props {
@@ -198,14 +210,16 @@ func Parse(props map[string]string, cfg Config) (*Schedule, error) {
 			return nil, propErr(PropWindow, nil, "%q is not an integer (seconds)", w)
 		}
 		s.Window = time.Duration(n) * time.Second
-		if s.Window < cfg.MinWindow || s.Window > cfg.MaxWindow {
+		if validate && (s.Window < cfg.MinWindow || s.Window > cfg.MaxWindow) {
 			return nil, propErr(PropWindow, nil, "%d s is not between %d s and %d s", n,
 				int64(cfg.MinWindow/time.Second), int64(cfg.MaxWindow/time.Second))
 		}
 	}
 
-	if err := s.checkInterval(cfg.MinInterval); err != nil {
-		return nil, err
+	if validate {
+		if err := s.checkInterval(cfg.MinInterval); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

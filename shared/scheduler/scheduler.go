@@ -1,11 +1,13 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +37,7 @@ type Scheduler struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Disabled func(ctx context.Context) (bool, error) // nil: never; an operator disabled the tick
+	Parallel int                                     // firings at once (0: 16)
 }
 
 func (s *Scheduler) dueKey() string                 { return s.Prefix + "due" }
@@ -43,7 +46,7 @@ func (s *Scheduler) opsKey(triggerID string) string { return s.Prefix + "trigger
 // Register puts a trigger's first execution time after now in the due-set
 // (or takes it out if it never fires again): on create and on update.
 func (s *Scheduler) Register(ctx context.Context, t *model.Trigger) error {
-	sch, err := schedule.Parse(t.Properties, s.Config)
+	sch, err := schedule.Load(t.Properties, s.Config)
 	if err != nil {
 		return err
 	}
@@ -102,18 +105,31 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("due-set: %w", err)
 	}
-	fired := 0
-	var errs []error
+	// Firings start operations (bank writes): run several at once.
+	var (
+		mu    sync.Mutex
+		fired int
+		errs  []error
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, cmp.Or(s.Parallel, 16))
+	)
 	for _, z := range due {
 		id, _ := z.Member.(string)
-		ok, err := s.fire(ctx, id, int64(z.Score), now)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("trigger %s: %w", id, err))
-		}
-		if ok {
-			fired++
-		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			ok, err := s.fire(ctx, id, int64(z.Score), now)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("trigger %s: %w", id, err))
+			}
+			if ok {
+				fired++
+			}
+		})
 	}
+	wg.Wait()
 	return fired, errors.Join(errs...)
 }
 
@@ -127,7 +143,7 @@ func (s *Scheduler) fire(ctx context.Context, id string, at int64, now time.Time
 	if err != nil {
 		return false, err
 	}
-	sch, err := schedule.Parse(t.Properties, s.Config)
+	sch, err := schedule.Load(t.Properties, s.Config)
 	if err != nil {
 		return false, err
 	}
