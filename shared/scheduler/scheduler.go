@@ -13,9 +13,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pouchdp/pouch/shared/checkpoint"
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/protection"
+	"github.com/pouchdp/pouch/shared/retention"
 	"github.com/pouchdp/pouch/shared/schedule"
 	"github.com/pouchdp/pouch/shared/store"
 )
@@ -193,9 +195,13 @@ func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, exec
 	}
 	extra := map[string]any{"created_by": "operation-engine", "trigger_id": t.ID,
 		"scheduled_operation_id": so.ID, "execution_time": execAt.Format(time.RFC3339)}
+	var cpID string
 	start := func() error {
-		_, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra,
+		cp, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra,
 			Scope: protection.Scope{ProjectID: so.ProjectID, UserID: so.UserID}})
+		if err == nil {
+			cpID = cp.ID
+		}
 		return err
 	}
 	if s.Quotas != nil {
@@ -214,7 +220,63 @@ func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, exec
 	if err := start(); err != nil {
 		return s.log(ctx, so, StatusFailed, err.Error())
 	}
+	if so.OperationType == model.ScheduledRetentionProtect {
+		return s.retain(ctx, so, plan, cpID, execAt)
+	}
 	return nil
+}
+
+// retain deletes, through the engine's delete operation, the available
+// checkpoints of the plan that the operation's retention policy does not
+// keep. The checkpoint just started counts as the newest and is never
+// deleted.
+func (s *Scheduler) retain(ctx context.Context, so *model.ScheduledOperation, plan *model.Plan, newest string, now time.Time) error {
+	policy, err := retention.FromDefinition(so.OperationDefinition)
+	if err != nil || policy.Empty() {
+		return err
+	}
+	p, err := s.Engine.Providers.Get(plan.ProviderID)
+	if err != nil {
+		return err
+	}
+	cps, err := (&checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}).List(ctx,
+		checkpoint.ListOptions{ProjectID: plan.ProjectID, PlanID: plan.ID})
+	if err != nil {
+		return err
+	}
+	items := []retention.Item{{ID: newest, Time: now}}
+	for _, cp := range cps {
+		if cp.ID != newest && cp.Status == model.CheckpointAvailable {
+			items = append(items, retention.Item{ID: cp.ID, Time: checkpointTime(cp)})
+		}
+	}
+	_, remove := retention.Apply(items, policy, now)
+	var errs []error
+	for _, it := range remove {
+		if it.ID == newest {
+			continue
+		}
+		if _, err := s.Engine.Delete(ctx, p.ID, it.ID, protection.Scope{ProjectID: so.ProjectID, UserID: so.UserID}, true); err != nil {
+			errs = append(errs, fmt.Errorf("retention: delete checkpoint %s: %w", it.ID, err))
+			continue
+		}
+		if s.Quotas != nil {
+			_ = s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, -1)
+		}
+		s.Log.InfoContext(ctx, "retention deletes a checkpoint", "operation", so.ID, "checkpoint", it.ID)
+	}
+	return errors.Join(errs...)
+}
+
+// checkpointTime is when a checkpoint was taken: its firing's execution
+// time if the scheduler made it, else its creation time.
+func checkpointTime(cp *model.Checkpoint) time.Time {
+	if v, ok := cp.ExtraInfo["execution_time"].(string); ok {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t
+		}
+	}
+	return time.Unix(cp.Timestamp, 0).UTC()
 }
 
 // log writes an operation log for a firing that did not start an

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,4 +198,54 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestRetention: a retention_protect operation with max_backups=3 keeps the
+// newest 3 of its plan's checkpoints, deleting older ones through the
+// normal delete operation.
+func TestRetention(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 30, 0, 0, time.UTC)
+	e, c, plan, _ := setup(t, t0)
+	ctx := context.Background()
+	trig := e.Do(t, token, "POST", "/v1/"+project+"/triggers", obj{"trigger_info": obj{"name": "half past", "type": "time",
+		"properties": obj{"format": "crontab", "pattern": "30 * * * *", "window": 900}}}).OK(t).Str(t, "trigger_info", "id")
+	e.Do(t, token, "POST", "/v1/"+project+"/scheduled_operations", obj{"scheduled_operation": obj{"name": "keep 3",
+		"operation_type": "retention_protect", "trigger_id": trig,
+		"operation_definition": obj{"plan_id": plan, "provider_id": noopProvider, "max_backups": 3}}}).OK(t)
+	var made []string
+	for h := 1; h <= 5; h++ {
+		c.set(t0.Add(time.Duration(h)*time.Hour + time.Second)) // hh:30:01; the hourly trigger is then long past
+		if _, err := e.App.Scheduler.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.Settle(t)
+		for _, cp := range checkpoints(t, e) {
+			m := cp.(map[string]any)
+			if strings.Contains(m["extra_info"].(string), trig) && !slices.Contains(made, m["id"].(string)) {
+				made = append(made, m["id"].(string))
+			}
+		}
+	}
+	if len(made) != 5 {
+		t.Fatalf("%d checkpoints made by the retention operation, want 5", len(made))
+	}
+	var kept []string
+	for _, cp := range checkpoints(t, e) {
+		m := cp.(map[string]any)
+		if strings.Contains(m["extra_info"].(string), trig) {
+			kept = append(kept, m["id"].(string))
+		}
+	}
+	slices.Sort(kept)
+	want := slices.Clone(made[2:])
+	slices.Sort(want)
+	if !slices.Equal(kept, want) {
+		t.Errorf("kept %v, want the newest 3 %v", kept, want)
+	}
+	for _, id := range made[:2] {
+		st := e.Do(t, token, "GET", "/v1/"+project+"/providers/"+noopProvider+"/checkpoints/"+id, nil).OK(t).Str(t, "checkpoint", "status")
+		if st != model.CheckpointDeleted {
+			t.Errorf("old checkpoint %s: %s, want deleted", id, st)
+		}
+	}
 }
