@@ -26,6 +26,7 @@ bench:
 	tests/setup.sh
 	$(GO) test -run XXX -bench . -benchtime 3x ./tests/engine/
 	$(GO) test -run XXX -bench BenchmarkPlanList -benchtime 200x ./tests/api/
+	$(GO) test -run XXX -bench BenchmarkTick -benchtime 20x ./tests/scheduler/
 	$(GO) test -run XXX -bench . ./shared/invoke/
 
 ## fuzz: run each fuzz target for a while (their seed corpora run in make test)

@@ -75,7 +75,7 @@ func serve(args []string) int {
 	fs.StringVar(&cfg.ProvidersDir, "providers-dir", env("POUCH_PROVIDERS_DIR", ""), "provider .conf files (default <data-dir>/providers.d, seeded with the shipped providers) [POUCH_PROVIDERS_DIR]")
 	fs.StringVar(&cfg.RedisAddr, "redis", env("POUCH_REDIS", ""), "Redis host:port or redis:// URL (default: start redis-server in <data-dir>/redis) [POUCH_REDIS]")
 	fs.IntVar(&cfg.Workers, "workers", workers, "hooks run at once [POUCH_WORKERS]")
-	fs.DurationVar(&cfg.TickEvery, "tick", time.Minute, "period of the tick function")
+	fs.DurationVar(&cfg.TickEvery, "tick", time.Minute, "how often the cron connector checks the cron functions' schedules (the tick's is \"* * * * *\")")
 	level := fs.String("log-level", env("POUCH_LOG_LEVEL", "info"), "debug, info, warn or error [POUCH_LOG_LEVEL]")
 	fs.StringVar(&cfg.AuthStrategy, "auth-strategy", env("POUCH_AUTH_STRATEGY", "noauth"), "noauth (token user:project, every caller an admin) or keystone [POUCH_AUTH_STRATEGY]")
 	fs.StringVar(&cfg.Keystone.URL, "keystone-url", env("POUCH_KEYSTONE_URL", ""), "Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 [POUCH_KEYSTONE_URL]")

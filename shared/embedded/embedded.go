@@ -17,6 +17,7 @@ import (
 	"github.com/pouchdp/pouch/functions/tick"
 	"github.com/pouchdp/pouch/shared/app"
 	"github.com/pouchdp/pouch/shared/auth"
+	"github.com/pouchdp/pouch/shared/connector"
 	"github.com/pouchdp/pouch/shared/invoke"
 	"github.com/pouchdp/pouch/shared/policy"
 	"github.com/pouchdp/pouch/shared/provider"
@@ -83,7 +84,6 @@ func Run(ctx context.Context, cfg Config) error {
 	defer closeLogged(log, "app", a)
 	jobs := tick.Jobs(a)
 	inv.Register("hook", hook.Func(a.Engine))
-	inv.Register("tick", tick.Func(log, jobs))
 	apiHandler := api.Handler(a)
 	faas := runtime.New([]runtime.Function{
 		{Name: "api", Handler: apiHandler},
@@ -99,7 +99,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go cron(ctx, inv, cfg.TickEvery, log)
+	// The cron connector invokes the tick function over HTTP, as OpenFaaS's
+	// does: listed with its annotations, POSTed with X-Connector/X-Topic.
+	go (&connector.Cron{Gateway: "http://" + cfg.Listen, Every: cfg.TickEvery, Log: log}).Run(ctx)
 	log.Info("pouch is serving", "api", "http://"+cfg.Listen+"/v1/<project>", "functions", "http://"+cfg.Listen+"/function/{api,hook,tick}",
 		"data", dataDir, "providers", provDir, "redis", redisAddr)
 	err = runtime.Serve(ctx, cfg.Listen, mux, log)
@@ -140,25 +142,6 @@ func withAuth(ac *app.Config, cfg Config) error {
 	cfg.Log.Info("auth", "strategy", cmp.Or(cfg.AuthStrategy, "noauth"), "keystone", cfg.Keystone.URL,
 		"policy_file", cfg.PolicyFile)
 	return nil
-}
-
-// cron invokes the tick function every period, on the boundary, as the
-// OpenFaaS cron connector does for "* * * * *".
-func cron(ctx context.Context, inv *invoke.Local, every time.Duration, log *slog.Logger) {
-	if every <= 0 {
-		every = time.Minute
-	}
-	for {
-		next := time.Now().Truncate(every).Add(every)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Until(next)):
-			if err := inv.Invoke(ctx, "tick", nil); err != nil && ctx.Err() == nil {
-				log.Error("tick not invoked", "err", err)
-			}
-		}
-	}
 }
 
 func closeLogged(log *slog.Logger, what string, c io.Closer) {
