@@ -91,6 +91,9 @@ func serve(args []string) int {
 	}
 	fs.DurationVar(&cfg.Keystone.CacheTTL, "keystone-cache-ttl", cacheTTL, "how long a validated token is trusted (bounds how late a revocation is seen; negative: no cache) [POUCH_KEYSTONE_CACHE_TTL]")
 	fs.StringVar(&cfg.PolicyFile, "policy-file", env("POUCH_POLICY_FILE", ""), "oslo.policy YAML or JSON file overriding Karbor's default rules [POUCH_POLICY_FILE]")
+	fs.DurationVar(&cfg.Schedule.MinInterval, "trigger-min-interval", 0, "shortest interval between two firings of a trigger (default 1h, Karbor's min_interval)")
+	fs.DurationVar(&cfg.Schedule.MinWindow, "trigger-min-window", 0, "smallest trigger window, also the default window (default 15m)")
+	fs.DurationVar(&cfg.Schedule.MaxWindow, "trigger-max-window", 0, "largest trigger window (default 30m)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

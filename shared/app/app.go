@@ -18,6 +18,7 @@ import (
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
+	"github.com/pouchdp/pouch/shared/schedule"
 	"github.com/pouchdp/pouch/shared/scheduler"
 	"github.com/pouchdp/pouch/shared/store"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// (nil: Karbor's defaults).
 	Auth   api.Authenticator
 	Policy api.Policy
+	// Schedule bounds trigger properties (zero: Karbor's defaults: a minimum
+	// interval of 3600 s, windows of 900 to 1800 s).
+	Schedule schedule.Config
 }
 
 // App is Pouch assembled.
@@ -119,7 +123,8 @@ func New(ctx context.Context, cfg Config, inv engine.Invoker, log *slog.Logger) 
 			Quotas: store.NewQuotas(rdb, cfg.Engine.Prefix), Services: services,
 			Host: host, Auth: cfg.Auth, Policy: cfg.Policy}}
 	a.BeatTick = beat(api.BinaryTick)
-	a.Scheduler = &scheduler.Scheduler{Redis: rdb, Prefix: cfg.Engine.Prefix, Store: st, Engine: eng,
+	a.API.Schedule = cfg.Schedule
+	a.Scheduler = &scheduler.Scheduler{Redis: rdb, Prefix: cfg.Engine.Prefix, Store: st, Engine: eng, Config: cfg.Schedule,
 		Quotas: a.API.Quotas, Log: log, Now: time.Now,
 		Disabled: func(ctx context.Context) (bool, error) { return services.Disabled(ctx, api.BinaryTick) }}
 	a.API.Scheduler = a.Scheduler

@@ -23,6 +23,7 @@ import (
 	"github.com/pouchdp/pouch/shared/provider"
 	"github.com/pouchdp/pouch/shared/redisserver"
 	"github.com/pouchdp/pouch/shared/runtime"
+	"github.com/pouchdp/pouch/shared/schedule"
 )
 
 // Config of the embedded runtime.
@@ -39,12 +40,16 @@ type Config struct {
 	AuthStrategy string
 	Keystone     auth.KeystoneConfig // the keystone strategy's settings
 	PolicyFile   string              // oslo policy file over Karbor's defaults ("": none)
+	Schedule     schedule.Config     // trigger bounds (zero: Karbor's defaults)
 }
 
 // Run serves until ctx ends, then stops gracefully.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	var appCfg app.Config
+	if err := cfg.Schedule.Validate(); err != nil {
+		return err
+	}
 	if err := withAuth(&appCfg, cfg); err != nil {
 		return err
 	}
@@ -73,7 +78,7 @@ func Run(ctx context.Context, cfg Config) error {
 		defer closeLogged(log, "redis", closer)
 		redisAddr = addr
 	}
-	appCfg.RedisAddr, appCfg.ProvidersDir = redisAddr, provDir
+	appCfg.RedisAddr, appCfg.ProvidersDir, appCfg.Schedule = redisAddr, provDir, cfg.Schedule
 	appCfg.Env = app.EnvWith(map[string]string{"POUCH_DATA_DIR": dataDir})
 	inv := invoke.NewLocal(cfg.Workers, log)
 	a, err := app.New(ctx, appCfg, inv, log)
