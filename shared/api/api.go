@@ -40,6 +40,14 @@ type Policy interface {
 	Allowed(rule string, id *auth.Identity, target map[string]string) bool
 }
 
+// Delegator makes and drops the credential a scheduled operation acts with:
+// a Keystone trust from its creator to Pouch (auth.Keystone); none with
+// noauth.
+type Delegator interface {
+	CreateTrust(ctx context.Context, id *auth.Identity) (string, error)
+	DeleteTrust(ctx context.Context, token, trustID string) error
+}
+
 // API serves Karbor's v1 REST API.
 type API struct {
 	Providers *provider.Set
@@ -53,6 +61,7 @@ type API struct {
 	Scheduler *scheduler.Scheduler
 	Host      string        // this process's host, for os-services
 	Auth      Authenticator // nil: auth.NoAuth
+	Delegator Delegator     // nil: scheduled operations act as their project
 	Policy    Policy        // nil: Karbor's defaults
 	Log       *slog.Logger
 	Now       func() time.Time

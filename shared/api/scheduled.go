@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -209,7 +210,22 @@ func (a *API) createScheduledOperation(r *http.Request, c *Caller) (any, error) 
 	op := &model.ScheduledOperation{ID: uuid.NewString(), Name: *b.Name, Description: b.Description,
 		OperationType: *b.OperationType, TriggerID: t.ID, OperationDefinition: def, Enabled: true,
 		UserID: c.UserID, ProjectID: c.ProjectID, CreatedAt: now, UpdatedAt: now}
+	// With Keystone, the operation will act as its creator through a
+	// trust made now (Karbor's design); with noauth, as its project.
+	if a.Delegator != nil {
+		trust, err := a.Delegator.CreateTrust(r.Context(), c)
+		if err != nil {
+			return nil, fmt.Errorf("scheduled operation: %w", err)
+		}
+		op.Credential = map[string]string{credentialTrust: trust}
+	}
+	// undo removes what was made when the operation cannot be registered.
+	undo := func() {
+		_ = a.Store.Scheduled.Delete(r.Context(), op.ID)
+		a.dropTrust(r, c, op)
+	}
 	if err := a.Store.Scheduled.Create(r.Context(), op); err != nil {
+		a.dropTrust(r, c, op)
 		return nil, err
 	}
 	// The trigger may have been deleted since it was read: do not leave an
@@ -217,11 +233,11 @@ func (a *API) createScheduledOperation(r *http.Request, c *Caller) (any, error) 
 	// this check and the operation's creation can still slip through: the
 	// two tables are not written in one transaction.)
 	if _, err := a.Store.Triggers.Get(r.Context(), t.ID); errors.Is(err, store.ErrNotFound) {
-		_ = a.Store.Scheduled.Delete(r.Context(), op.ID)
+		undo()
 		return nil, errorf(http.StatusNotFound, "Trigger %s could not be found.", t.ID)
 	}
 	if err := a.scheduling(func(s *scheduler.Scheduler) error { return s.AddOperation(r.Context(), t.ID, op.ID) }); err != nil {
-		_ = a.Store.Scheduled.Delete(r.Context(), op.ID)
+		undo()
 		return nil, err
 	}
 	return map[string]any{"scheduled_operation": scheduledView(op)}, nil
@@ -256,7 +272,25 @@ func (a *API) deleteScheduledOperation(r *http.Request, c *Caller) (any, error) 
 		}
 		return nil, err
 	}
+	a.dropTrust(r, c, op)
 	return nil, a.scheduling(func(s *scheduler.Scheduler) error { return s.RemoveOperation(r.Context(), op.TriggerID, op.ID) })
+}
+
+// credentialTrust is the key of a scheduled operation's trust id.
+const credentialTrust = "trust_id"
+
+// dropTrust deletes the trust of a scheduled operation with the caller's
+// token (Keystone lets the trustor or an admin do it). A trust left behind
+// lets Pouch act for nobody once the operation is gone, so a failure is
+// only logged.
+func (a *API) dropTrust(r *http.Request, c *Caller, op *model.ScheduledOperation) {
+	id := op.Credential[credentialTrust]
+	if id == "" || a.Delegator == nil {
+		return
+	}
+	if err := a.Delegator.DeleteTrust(r.Context(), c.Token, id); err != nil {
+		a.Log.WarnContext(r.Context(), "trust not deleted", "trust", id, "operation", op.ID, "err", err)
+	}
 }
 
 // scheduledList is how scheduled operations are listed (spec §1.3, §2.10:

@@ -15,6 +15,7 @@ import (
 	"github.com/pouchdp/pouch/plugins/localdir"
 	"github.com/pouchdp/pouch/plugins/noop"
 	"github.com/pouchdp/pouch/shared/api"
+	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
@@ -128,6 +129,9 @@ func New(ctx context.Context, cfg Config, inv engine.Invoker, log *slog.Logger) 
 		Quotas: a.API.Quotas, Log: log, Now: time.Now,
 		Disabled: func(ctx context.Context) (bool, error) { return services.Disabled(ctx, api.BinaryTick) }}
 	a.API.Scheduler = a.Scheduler
+	if k, ok := cfg.Auth.(*auth.Keystone); ok {
+		a.API.Delegator, a.Scheduler.Trusts = k, k
+	}
 	for _, p := range providers.All() {
 		log.Info("provider loaded", "id", p.ID, "name", p.Name, "file", p.Source, "types", p.ResourceTypes())
 	}

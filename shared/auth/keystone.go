@@ -67,6 +67,7 @@ type Keystone struct {
 	svcToken   string
 	svcExpires time.Time
 	svcMargin  time.Duration
+	svcUserID  string
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]cached
@@ -303,76 +304,67 @@ func (k *Keystone) serviceToken(ctx context.Context, stale string) (string, erro
 	if k.svcToken != "" && k.svcToken != stale && k.now().Add(k.svcMargin).Before(k.svcExpires) {
 		return k.svcToken, nil
 	}
-	var body struct {
-		Auth struct {
-			Identity struct {
-				Methods  []string `json:"methods"`
-				Password struct {
-					User struct {
-						Name     string `json:"name"`
-						Password string `json:"password"`
-						Domain   struct {
-							Name string `json:"name"`
-						} `json:"domain"`
-					} `json:"user"`
-				} `json:"password"`
-			} `json:"identity"`
-			Scope struct {
-				Project struct {
-					Name   string `json:"name"`
-					Domain struct {
-						Name string `json:"name"`
-					} `json:"domain"`
-				} `json:"project"`
-			} `json:"scope"`
-		} `json:"auth"`
-	}
-	body.Auth.Identity.Methods = []string{"password"}
-	u := &body.Auth.Identity.Password.User
-	u.Name, u.Password, u.Domain.Name = k.cfg.User, k.cfg.Password, k.cfg.UserDomain
-	p := &body.Auth.Scope.Project
-	p.Name, p.Domain.Name = k.cfg.Project, k.cfg.ProjectDomain
-	data, err := json.Marshal(body)
+	scope := map[string]any{"project": map[string]any{"name": k.cfg.Project,
+		"domain": map[string]any{"name": k.cfg.ProjectDomain}}}
+	tok, tb, err := k.passwordAuth(ctx, scope)
 	if err != nil {
 		return "", err
+	}
+	exp, err := parseTime(tb.Token.ExpiresAt)
+	if err != nil {
+		return "", fmt.Errorf("%w: authenticate the service: no expiry in keystone's answer", ErrUnavailable)
+	}
+	// Renew a minute before expiry, or a quarter of the lifetime of a
+	// short-lived token.
+	k.svcToken, k.svcExpires, k.svcUserID = tok, exp, tb.Token.User.ID
+	k.svcMargin = min(time.Minute, exp.Sub(k.now())/4)
+	k.log.InfoContext(ctx, "authenticated to keystone", "user", k.cfg.User, "project", k.cfg.Project, "expires", exp)
+	return tok, nil
+}
+
+// passwordAuth authenticates the service's user with its password under
+// scope (a project, or a trust): the token and Keystone's answer.
+func (k *Keystone) passwordAuth(ctx context.Context, scope map[string]any) (string, *tokenBody, error) {
+	body := map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+			"user": map[string]any{"name": k.cfg.User, "password": k.cfg.Password,
+				"domain": map[string]any{"name": k.cfg.UserDomain}}}},
+		"scope": scope}}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return "", nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.base+"/auth/tokens?nocatalog", bytes.NewReader(data))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := k.client.Do(req)
 	if err != nil {
 		k.log.WarnContext(ctx, "keystone unreachable", "err", err)
-		return "", fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
+		return "", nil, fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return "", fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
+		return "", nil, fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
 	}
 	if resp.StatusCode != http.StatusCreated {
 		k.log.ErrorContext(ctx, "keystone refused the service credentials", "status", resp.StatusCode,
-			"user", k.cfg.User, "project", k.cfg.Project, "body", snippet(rb))
-		return "", fmt.Errorf("%w: authenticate the service as %s in project %s: keystone answered %s",
-			ErrUnavailable, k.cfg.User, k.cfg.Project, resp.Status)
+			"user", k.cfg.User, "scope", scope, "body", snippet(rb))
+		return "", nil, fmt.Errorf("%w: authenticate the service as %s: keystone answered %s",
+			ErrUnavailable, k.cfg.User, resp.Status)
 	}
 	var tb tokenBody
 	if err := json.Unmarshal(rb, &tb); err != nil {
-		return "", fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
+		return "", nil, fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
 	}
-	exp, err := parseTime(tb.Token.ExpiresAt)
 	tok := resp.Header.Get("X-Subject-Token")
-	if err != nil || tok == "" {
-		return "", fmt.Errorf("%w: authenticate the service: no token or expiry in keystone's answer", ErrUnavailable)
+	if tok == "" {
+		return "", nil, fmt.Errorf("%w: authenticate the service: no token in keystone's answer", ErrUnavailable)
 	}
-	// Renew a minute before expiry, or a quarter of the lifetime of a
-	// short-lived token.
-	k.svcToken, k.svcExpires = tok, exp
-	k.svcMargin = min(time.Minute, exp.Sub(k.now())/4)
-	k.log.InfoContext(ctx, "authenticated to keystone", "user", k.cfg.User, "project", k.cfg.Project, "expires", exp)
-	return tok, nil
+	return tok, &tb, nil
 }
 
 // parseTime reads Keystone's times: ISO 8601, UTC when no zone is given

@@ -40,6 +40,11 @@ type Scheduler struct {
 	Now      func() time.Time
 	Disabled func(ctx context.Context) (bool, error) // nil: never; an operator disabled the tick
 	Parallel int                                     // firings at once (0: 16)
+	// Trusts, if set, turn a scheduled operation's trust into a token
+	// acting as its creator (auth.Keystone).
+	Trusts interface {
+		TrustToken(ctx context.Context, trustID string) (string, error)
+	}
 }
 
 func (s *Scheduler) dueKey() string                 { return s.Prefix + "due" }
@@ -195,10 +200,15 @@ func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, exec
 	}
 	extra := map[string]any{"created_by": "operation-engine", "trigger_id": t.ID,
 		"scheduled_operation_id": so.ID, "execution_time": execAt.Format(time.RFC3339)}
+	scope := protection.Scope{ProjectID: so.ProjectID, UserID: so.UserID}
+	if trust := so.Credential["trust_id"]; trust != "" && s.Trusts != nil {
+		if scope.AuthToken, err = s.Trusts.TrustToken(ctx, trust); err != nil {
+			return s.log(ctx, so, StatusFailed, err.Error())
+		}
+	}
 	var cpID string
 	start := func() error {
-		cp, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra,
-			Scope: protection.Scope{ProjectID: so.ProjectID, UserID: so.UserID}})
+		cp, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope})
 		if err == nil {
 			cpID = cp.ID
 		}
