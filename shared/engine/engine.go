@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,6 +145,10 @@ type ProtectRequest struct {
 	Plan      *model.Plan
 	ExtraInfo map[string]any
 	Scope     protection.Scope
+	// CheckpointID, if set, is the new checkpoint's id (the scheduler
+	// derives it from the firing, so that a firing run twice makes one
+	// checkpoint); else a random one.
+	CheckpointID string
 }
 
 // ValidateResources checks that provider p can run op on every resource:
@@ -217,7 +222,7 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 		extra = map[string]any{"created_by": "manual"}
 	}
 	cp := &model.Checkpoint{
-		ID: uuid.NewString(), Status: model.CheckpointProtecting, OwnerID: op.ID, ProjectID: plan.ProjectID,
+		ID: cmp.Or(req.CheckpointID, uuid.NewString()), Status: model.CheckpointProtecting, OwnerID: op.ID, ProjectID: plan.ProjectID,
 		ProtectionPlan: model.PlanSnapshot{ID: plan.ID, Name: plan.Name, ProviderID: plan.ProviderID,
 			Resources: plan.Resources, Parameters: plan.Parameters},
 		ExtraInfo: extra, ResourceGraph: g.String(), OperationID: op.ID,

@@ -8,7 +8,10 @@
 // call back to the API) and writes an operation log; a firing later than
 // its window is skipped, and an operation log says so.
 //
-// A tick that dies between taking a firing and starting its operations
-// loses that firing (at most once): the next execution time is already in
-// the due-set.
+// The same atomic step records the firing as started; it is forgotten once
+// its operations have started. A tick that dies in between leaves it
+// recorded, and a tick StaleFiring later runs it again. What a firing makes
+// (its checkpoint, its operation logs) has ids derived from the scheduled
+// operation and the execution time, so running a firing twice starts
+// nothing twice.
 package scheduler

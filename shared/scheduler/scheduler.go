@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,7 @@ type Scheduler struct {
 }
 
 func (s *Scheduler) dueKey() string                 { return s.Prefix + "due" }
+func (s *Scheduler) firingsKey() string             { return s.Prefix + "firings" }
 func (s *Scheduler) opsKey(triggerID string) string { return s.Prefix + "trigger-ops:" + triggerID }
 
 // Register puts a trigger's first execution time after now in the due-set
@@ -87,7 +89,9 @@ func (s *Scheduler) RemoveOperation(ctx context.Context, triggerID, opID string)
 }
 
 // advance moves a trigger from execution time `at` to `next` (0: remove)
-// if it is still at `at`: the claim on that firing.
+// if it is still at `at`: the claim on that firing. The same step records
+// the firing as started (member "<trigger>|<at>", score now) until its
+// operations have started, so that a tick that dies in between is seen.
 var advance = redis.NewScript(`
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end
@@ -96,8 +100,22 @@ if ARGV[3] == '0' then
 else
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1] .. '|' .. ARGV[2])
 return 1
 `)
+
+// reclaim takes over a started firing whose tick died: the one whose score
+// moves from the stale time to now runs it again.
+var reclaim = redis.NewScript(`
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+`)
+
+// StaleFiring is how long a started firing may take to start its
+// operations before another tick runs it again.
+const StaleFiring = 5 * time.Minute
 
 // Tick fires every trigger due now. It returns how many firings it took.
 func (s *Scheduler) Tick(ctx context.Context) (int, error) {
@@ -107,10 +125,11 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	now := s.Now().UTC()
+	recovered, rerr := s.recover(ctx, now)
 	due, err := s.Redis.ZRangeByScoreWithScores(ctx, s.dueKey(), &redis.ZRangeBy{
 		Min: "-inf", Max: strconv.FormatInt(now.Unix(), 10)}).Result()
 	if err != nil {
-		return 0, fmt.Errorf("due-set: %w", err)
+		return recovered, errors.Join(rerr, fmt.Errorf("due-set: %w", err))
 	}
 	// Firings start operations (bank writes): run several at once.
 	var (
@@ -137,7 +156,7 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 		})
 	}
 	wg.Wait()
-	return fired, errors.Join(errs...)
+	return recovered + fired, errors.Join(append(errs, rerr)...)
 }
 
 // fire takes the firing of trigger id at execution time `at` and runs its
@@ -159,23 +178,79 @@ func (s *Scheduler) fire(ctx context.Context, id string, at int64, now time.Time
 	if n, ok := sch.Next(now); ok {
 		next = n.Unix()
 	}
-	won, err := advance.Run(ctx, s.Redis, []string{s.dueKey()}, id, at, next).Int()
+	won, err := advance.Run(ctx, s.Redis, []string{s.dueKey(), s.firingsKey()}, id, at, next, now.Unix()).Int()
 	if err != nil || won == 0 {
 		return false, err
 	}
-	ops, err := s.Redis.SMembers(ctx, s.opsKey(id)).Result()
+	return true, s.runFiring(ctx, t, sch, execAt, now)
+}
+
+// runFiring starts the operations of one firing, then forgets the firing.
+// Running a firing again starts nothing twice: checkpoints and operation
+// logs get ids derived from the operation and the execution time.
+func (s *Scheduler) runFiring(ctx context.Context, t *model.Trigger, sch *schedule.Schedule, execAt, now time.Time) error {
+	ops, err := s.Redis.SMembers(ctx, s.opsKey(t.ID)).Result()
 	if err != nil {
-		return true, err
+		return err
 	}
 	late := now.Sub(execAt) > sch.Window
-	s.Log.InfoContext(ctx, "trigger fired", "trigger", id, "execution_time", execAt, "operations", len(ops), "late", late)
+	s.Log.InfoContext(ctx, "trigger fired", "trigger", t.ID, "execution_time", execAt, "operations", len(ops), "late", late)
 	var errs []error
 	for _, opID := range ops {
 		if err := s.run(ctx, t, opID, execAt, now, late, sch.Window); err != nil {
 			errs = append(errs, fmt.Errorf("scheduled operation %s: %w", opID, err))
 		}
 	}
-	return true, errors.Join(errs...)
+	if err := s.Redis.ZRem(ctx, s.firingsKey(), firingMember(t.ID, execAt)).Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func firingMember(triggerID string, execAt time.Time) string {
+	return triggerID + "|" + strconv.FormatInt(execAt.Unix(), 10)
+}
+
+// recover runs again the firings whose tick died before starting their
+// operations (started more than StaleFiring ago).
+func (s *Scheduler) recover(ctx context.Context, now time.Time) (int, error) {
+	stale, err := s.Redis.ZRangeByScoreWithScores(ctx, s.firingsKey(), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.Add(-StaleFiring).Unix(), 10)}).Result()
+	if err != nil {
+		return 0, fmt.Errorf("firings: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, z := range stale {
+		member, _ := z.Member.(string)
+		won, err := reclaim.Run(ctx, s.Redis, []string{s.firingsKey()}, member, int64(z.Score), now.Unix()).Int()
+		if err != nil || won == 0 {
+			errs = append(errs, err)
+			continue
+		}
+		id, at, _ := strings.Cut(member, "|")
+		sec, _ := strconv.ParseInt(at, 10, 64)
+		t, err := s.Store.Triggers.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, s.Redis.ZRem(ctx, s.firingsKey(), member).Err())
+			continue
+		}
+		var sch *schedule.Schedule
+		if err == nil {
+			sch, err = schedule.Load(t.Properties, s.Config)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("firing %s: %w", member, err))
+			continue
+		}
+		s.Log.WarnContext(ctx, "running a firing again: its tick died", "trigger", id, "execution_time", time.Unix(sec, 0).UTC())
+		// Judged late or not from when the firing was first taken.
+		if err := s.runFiring(ctx, t, sch, time.Unix(sec, 0).UTC(), time.Unix(int64(z.Score), 0).UTC()); err != nil {
+			errs = append(errs, err)
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }
 
 // run starts one scheduled operation for a firing, or logs why not.
@@ -191,32 +266,34 @@ func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, exec
 		return nil
 	}
 	if late {
-		return s.log(ctx, so, StatusSkipped, fmt.Sprintf("missed the window: execution time %s, window %s, tick at %s",
+		return s.log(ctx, so, execAt, StatusSkipped, fmt.Sprintf("missed the window: execution time %s, window %s, tick at %s",
 			execAt.Format(time.RFC3339), window, now.Format(time.RFC3339)))
 	}
 	plan, err := s.Store.Plans.Get(ctx, so.OperationDefinition["plan_id"])
 	if err != nil {
-		return s.log(ctx, so, StatusFailed, fmt.Sprintf("plan %s: %v", so.OperationDefinition["plan_id"], err))
+		return s.log(ctx, so, execAt, StatusFailed, fmt.Sprintf("plan %s: %v", so.OperationDefinition["plan_id"], err))
+	}
+	cpID := firingID(so.ID, execAt, "checkpoint")
+	if p, err := s.Engine.Providers.Get(plan.ProviderID); err == nil {
+		if _, err := (&checkpoint.Collection{Bank: p.Bank, ProviderID: p.ID}).Get(ctx, cpID); err == nil {
+			return nil // this firing started it already
+		}
 	}
 	extra := map[string]any{"created_by": "operation-engine", "trigger_id": t.ID,
 		"scheduled_operation_id": so.ID, "execution_time": execAt.Format(time.RFC3339)}
 	scope := protection.Scope{ProjectID: so.ProjectID, UserID: so.UserID}
 	if trust := so.Credential["trust_id"]; trust != "" && s.Trusts != nil {
 		if scope.AuthToken, err = s.Trusts.TrustToken(ctx, trust); err != nil {
-			return s.log(ctx, so, StatusFailed, err.Error())
+			return s.log(ctx, so, execAt, StatusFailed, err.Error())
 		}
 	}
-	var cpID string
 	start := func() error {
-		cp, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope})
-		if err == nil {
-			cpID = cp.ID
-		}
+		_, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope, CheckpointID: cpID})
 		return err
 	}
 	if s.Quotas != nil {
 		if err := s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, 1); err != nil {
-			return s.log(ctx, so, StatusFailed, err.Error())
+			return s.log(ctx, so, execAt, StatusFailed, err.Error())
 		}
 		inner := start
 		start = func() error {
@@ -228,7 +305,7 @@ func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, exec
 		}
 	}
 	if err := start(); err != nil {
-		return s.log(ctx, so, StatusFailed, err.Error())
+		return s.log(ctx, so, execAt, StatusFailed, err.Error())
 	}
 	if so.OperationType == model.ScheduledRetentionProtect {
 		return s.retain(ctx, so, plan, cpID, execAt)
@@ -291,12 +368,24 @@ func checkpointTime(cp *model.Checkpoint) time.Time {
 
 // log writes an operation log for a firing that did not start an
 // operation.
-func (s *Scheduler) log(ctx context.Context, so *model.ScheduledOperation, status, why string) error {
+func (s *Scheduler) log(ctx context.Context, so *model.ScheduledOperation, execAt time.Time, status, why string) error {
 	now := s.Now().UTC()
 	planID, providerID := so.OperationDefinition["plan_id"], so.OperationDefinition["provider_id"]
-	l := &model.OperationLog{ID: uuid.NewString(), ProjectID: so.ProjectID, OperationType: string(model.OpProtect),
+	l := &model.OperationLog{ID: firingID(so.ID, execAt, "log"), ProjectID: so.ProjectID, OperationType: string(model.OpProtect),
 		PlanID: &planID, ProviderID: &providerID, ScheduledOperationID: &so.ID, Status: status,
 		StartedAt: &now, EndedAt: &now, ErrorInfo: &why}
 	s.Log.WarnContext(ctx, "scheduled operation not run", "operation", so.ID, "status", status, "why", why)
-	return s.Store.OperationLogs.Create(ctx, l)
+	if err := s.Store.OperationLogs.Create(ctx, l); err != nil && !errors.Is(err, store.ErrExists) {
+		return err
+	}
+	return nil
+}
+
+// firingNamespace derives the ids of what a firing makes (UUIDv5).
+var firingNamespace = uuid.MustParse("5d3c8a0e-4a8f-4f2b-9a57-3c1f0e7b2d64")
+
+// firingID is the id of what scheduled operation opID makes at one
+// execution time: the same when the firing runs again.
+func firingID(opID string, execAt time.Time, what string) string {
+	return uuid.NewSHA1(firingNamespace, []byte(opID+"|"+strconv.FormatInt(execAt.Unix(), 10)+"|"+what)).String()
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/scheduler"
 	"github.com/pouchdp/pouch/shared/store"
 	"github.com/pouchdp/pouch/tests/apitest"
+	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -247,5 +249,60 @@ func TestRetention(t *testing.T) {
 		if st != model.CheckpointDeleted {
 			t.Errorf("old checkpoint %s: %s, want deleted", id, st)
 		}
+	}
+}
+
+// TestDeadTick: a tick that dies after taking a firing, before starting its
+// operations, leaves the firing recorded; a tick StaleFiring later runs it,
+// once. A firing run again after its checkpoint started makes no second one.
+func TestDeadTick(t *testing.T) {
+	t0 := time.Date(2026, 7, 1, 0, 30, 0, 0, time.UTC)
+	e, c, _, op := setup(t, t0)
+	ctx := context.Background()
+	so, err := e.App.Store.Scheduled.Get(ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 7, 1, 1, 0, 0, 0, time.UTC)
+	taken := at.Add(5 * time.Second)
+	// What the dead tick did: moved the trigger on to 02:00, recorded the
+	// firing as started (scheduler's keys: due-set, firings "<trigger>|<unix>").
+	rdb := e.App.Redis
+	member := so.TriggerID + "|" + strconv.FormatInt(at.Unix(), 10)
+	if err := rdb.ZAdd(ctx, "pouch:due", redis.Z{Score: float64(at.Add(time.Hour).Unix()), Member: so.TriggerID}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ZAdd(ctx, "pouch:firings", redis.Z{Score: float64(taken.Unix()), Member: member}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.set(at.Add(2 * time.Minute))
+	if n, err := e.App.Scheduler.Tick(ctx); err != nil || n != 0 {
+		t.Fatalf("tick before the firing is stale: %d, %v", n, err)
+	}
+	c.set(taken.Add(scheduler.StaleFiring + time.Second))
+	if n, err := e.App.Scheduler.Tick(ctx); err != nil || n != 1 {
+		t.Fatalf("tick after the firing went stale: %d, %v", n, err)
+	}
+	e.Settle(t)
+	if n := len(checkpoints(t, e)); n != 1 {
+		t.Fatalf("%d checkpoints from the recovered firing, want 1 (it was taken within its window)", n)
+	}
+	if n, _ := e.App.Scheduler.Tick(ctx); n != 0 {
+		t.Errorf("the recovered firing ran again: %d", n)
+	}
+	// The firing died again after starting its checkpoint: no second one.
+	if err := rdb.ZAdd(ctx, "pouch:firings", redis.Z{Score: float64(taken.Unix()), Member: member}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.App.Scheduler.Tick(ctx); err != nil || n != 1 {
+		t.Fatalf("second recovery: %d, %v", n, err)
+	}
+	e.Settle(t)
+	if n := len(checkpoints(t, e)); n != 1 {
+		t.Errorf("%d checkpoints after running the firing twice, want 1", n)
+	}
+	logs, err := e.App.Store.OperationLogs.List(ctx, store.ListOptions{Project: project})
+	if err != nil || len(logs) != 1 {
+		t.Errorf("operation logs after running the firing twice: %d, %v; want the one protect", len(logs), err)
 	}
 }
