@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -174,10 +173,4 @@ func (q *Quotas) Reserve(ctx context.Context, project, resource string, delta in
 		return &ErrOverQuota{Resource: resource, Limit: limit}
 	}
 	return nil
-}
-
-// IsOverQuota reports whether err is an *ErrOverQuota.
-func IsOverQuota(err error) bool {
-	var e *ErrOverQuota
-	return errors.As(err, &e)
 }
