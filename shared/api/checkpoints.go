@@ -163,7 +163,7 @@ func (a *API) createCheckpoint(r *http.Request, c *Caller) (any, error) {
 		extra = map[string]any{"created_by": "manual"}
 	}
 	var cp *model.Checkpoint
-	err = a.withQuota(r, plan.ProjectID, store.QuotaCheckpoints, func() (err error) {
+	err = a.Quotas.Take(r.Context(), plan.ProjectID, store.QuotaCheckpoints, func() (err error) {
 		cp, err = a.Engine.Protect(r.Context(), engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope(c)})
 		return err
 	})

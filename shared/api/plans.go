@@ -177,7 +177,7 @@ func (a *API) createPlan(r *http.Request, c *Caller) (any, error) {
 	plan := &model.Plan{ID: uuid.NewString(), Name: *b.Name, Description: b.Description, ProviderID: p.ID,
 		ProjectID: c.ProjectID, Status: model.PlanSuspended, Resources: b.Resources, Parameters: b.Parameters,
 		CreatedAt: now, UpdatedAt: now}
-	err = a.withQuota(r, c.ProjectID, store.QuotaPlans, func() error { return a.Store.Plans.Create(r.Context(), plan) })
+	err = a.Quotas.Take(r.Context(), c.ProjectID, store.QuotaPlans, func() error { return a.Store.Plans.Create(r.Context(), plan) })
 	if err != nil {
 		return nil, err
 	}
@@ -274,19 +274,4 @@ func (a *API) deletePlan(r *http.Request, c *Caller) (any, error) {
 func (a *API) listPlans(r *http.Request, c *Caller) (any, error) {
 	return listTable(a, r, c, a.Store.Plans, listSpec{key: "plans", path: "/plans",
 		filters: []string{"name", "status", "description"}, regex: []string{"name", "description"}, offset: true}, planView)
-}
-
-// withQuota takes one unit of a project's quota of resource (413 when over)
-// for create, and gives it back if create fails.
-func (a *API) withQuota(r *http.Request, project, resource string, create func() error) error {
-	if err := a.Quotas.Reserve(r.Context(), project, resource, 1); err != nil {
-		return err
-	}
-	err := create()
-	if err != nil {
-		if rerr := a.Quotas.Reserve(r.Context(), project, resource, -1); rerr != nil {
-			a.Log.WarnContext(r.Context(), "quota not given back", "project", project, "resource", resource, "err", rerr)
-		}
-	}
-	return err
 }

@@ -35,7 +35,7 @@ type Scheduler struct {
 	Prefix   string // e.g. "pouch:"
 	Store    *store.Store
 	Engine   *engine.Engine
-	Quotas   *store.Quotas   // nil: no quota check
+	Quotas   *store.Quotas
 	Config   schedule.Config // trigger bounds (zero: Karbor's defaults)
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -88,11 +88,14 @@ func (s *Scheduler) RemoveOperation(ctx context.Context, triggerID, opID string)
 	return s.Redis.SRem(ctx, s.opsKey(triggerID), opID).Err()
 }
 
-// advance moves a trigger from execution time `at` to `next` (0: remove)
-// if it is still at `at`: the claim on that firing. The same step records
-// the firing as started (member "<trigger>|<at>", score now) until its
-// operations have started, so that a tick that dies in between is seen.
-var advance = redis.NewScript(`
+// move is a compare-and-set on a sorted set: member ARGV[1] moves from
+// score ARGV[2] to ARGV[3] ('0': out of the set) if it is still at ARGV[2].
+// With a second key, the same step adds "<member>|<old score>" to it with
+// score ARGV[4]. On the due-set this is the claim on a firing, recording
+// the firing as started (until its operations have started, so that a tick
+// that dies in between is seen); on the firings set, taking over a firing
+// whose tick died.
+var move = redis.NewScript(`
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end
 if ARGV[3] == '0' then
@@ -100,16 +103,9 @@ if ARGV[3] == '0' then
 else
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1] .. '|' .. ARGV[2])
-return 1
-`)
-
-// reclaim takes over a started firing whose tick died: the one whose score
-// moves from the stale time to now runs it again.
-var reclaim = redis.NewScript(`
-local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+if KEYS[2] then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1] .. '|' .. ARGV[2])
+end
 return 1
 `)
 
@@ -178,7 +174,7 @@ func (s *Scheduler) fire(ctx context.Context, id string, at int64, now time.Time
 	if n, ok := sch.Next(now); ok {
 		next = n.Unix()
 	}
-	won, err := advance.Run(ctx, s.Redis, []string{s.dueKey(), s.firingsKey()}, id, at, next, now.Unix()).Int()
+	won, err := move.Run(ctx, s.Redis, []string{s.dueKey(), s.firingsKey()}, id, at, next, now.Unix()).Int()
 	if err != nil || won == 0 {
 		return false, err
 	}
@@ -223,7 +219,7 @@ func (s *Scheduler) recover(ctx context.Context, now time.Time) (int, error) {
 	var errs []error
 	for _, z := range stale {
 		member, _ := z.Member.(string)
-		won, err := reclaim.Run(ctx, s.Redis, []string{s.firingsKey()}, member, int64(z.Score), now.Unix()).Int()
+		won, err := move.Run(ctx, s.Redis, []string{s.firingsKey()}, member, int64(z.Score), now.Unix()).Int()
 		if err != nil || won == 0 {
 			errs = append(errs, err)
 			continue
@@ -287,24 +283,11 @@ func (s *Scheduler) run(ctx context.Context, t *model.Trigger, opID string, exec
 			return s.log(ctx, so, execAt, StatusFailed, err.Error())
 		}
 	}
-	start := func() error {
+	err = s.Quotas.Take(ctx, plan.ProjectID, store.QuotaCheckpoints, func() error {
 		_, err := s.Engine.Protect(ctx, engine.ProtectRequest{Plan: plan, ExtraInfo: extra, Scope: scope, CheckpointID: cpID})
 		return err
-	}
-	if s.Quotas != nil {
-		if err := s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, 1); err != nil {
-			return s.log(ctx, so, execAt, StatusFailed, err.Error())
-		}
-		inner := start
-		start = func() error {
-			err := inner()
-			if err != nil {
-				_ = s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, -1)
-			}
-			return err
-		}
-	}
-	if err := start(); err != nil {
+	})
+	if err != nil {
 		return s.log(ctx, so, execAt, StatusFailed, err.Error())
 	}
 	if so.OperationType == model.ScheduledRetentionProtect {
@@ -347,8 +330,8 @@ func (s *Scheduler) retain(ctx context.Context, so *model.ScheduledOperation, pl
 			errs = append(errs, fmt.Errorf("retention: delete checkpoint %s: %w", it.ID, err))
 			continue
 		}
-		if s.Quotas != nil {
-			_ = s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, -1)
+		if err := s.Quotas.Reserve(ctx, plan.ProjectID, store.QuotaCheckpoints, -1); err != nil {
+			s.Log.WarnContext(ctx, "quota not given back", "checkpoint", it.ID, "err", err)
 		}
 		s.Log.InfoContext(ctx, "retention deletes a checkpoint", "operation", so.ID, "checkpoint", it.ID)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -173,4 +174,20 @@ func (q *Quotas) Reserve(ctx context.Context, project, resource string, delta in
 		return &ErrOverQuota{Resource: resource, Limit: limit}
 	}
 	return nil
+}
+
+// Take takes one unit of a project's quota of resource (*ErrOverQuota when
+// over) for create, and gives it back if create fails. A unit that cannot
+// be given back is joined to create's error.
+func (q *Quotas) Take(ctx context.Context, project, resource string, create func() error) error {
+	if err := q.Reserve(ctx, project, resource, 1); err != nil {
+		return err
+	}
+	err := create()
+	if err != nil {
+		if rerr := q.Reserve(ctx, project, resource, -1); rerr != nil {
+			return errors.Join(err, fmt.Errorf("quota %s of %s not given back: %w", resource, project, rerr))
+		}
+	}
+	return err
 }

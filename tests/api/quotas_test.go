@@ -74,8 +74,7 @@ func TestServices(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.App.BeatTick(t.Context())
-	cp := e.checkpoint(t, noopProvider, e.plan(t, "s", noopProvider, server(1)))
-	_ = cp
+	e.checkpoint(t, noopProvider, e.plan(t, "s", noopProvider, server(1)))
 	r := e.do(t, "GET", "os-services", nil).OK(t)
 	ids := map[string]float64{}
 	for _, s := range r.List(t, "services") {
