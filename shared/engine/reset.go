@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/pouchdp/pouch/shared/checkpoint"
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/protection"
