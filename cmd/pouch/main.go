@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pouchdp/pouch/shared/embedded"
+	"github.com/pouchdp/pouch/shared/standalone"
 )
 
 func main() {
@@ -77,28 +78,30 @@ func serve(args []string) int {
 	fs.IntVar(&cfg.Workers, "workers", workers, "hooks run at once [POUCH_WORKERS]")
 	fs.DurationVar(&cfg.TickEvery, "tick", time.Minute, "how often the cron connector checks the cron functions' schedules (the tick's is \"* * * * *\")")
 	level := fs.String("log-level", env("POUCH_LOG_LEVEL", "info"), "debug, info, warn or error [POUCH_LOG_LEVEL]")
-	fs.StringVar(&cfg.AuthStrategy, "auth-strategy", env("POUCH_AUTH_STRATEGY", "noauth"), "noauth (token user:project, every caller an admin) or keystone [POUCH_AUTH_STRATEGY]")
-	fs.StringVar(&cfg.Keystone.URL, "keystone-url", env("POUCH_KEYSTONE_URL", ""), "Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 [POUCH_KEYSTONE_URL]")
-	fs.StringVar(&cfg.Keystone.User, "keystone-user", env("POUCH_KEYSTONE_USER", ""), "service user that validates tokens [POUCH_KEYSTONE_USER]")
-	fs.StringVar(&cfg.Keystone.Password, "keystone-password", "", "its password; prefer the environment, flags show in ps [POUCH_KEYSTONE_PASSWORD]")
-	fs.StringVar(&cfg.Keystone.Project, "keystone-project", env("POUCH_KEYSTONE_PROJECT", "service"), "the service user's project [POUCH_KEYSTONE_PROJECT]")
-	fs.StringVar(&cfg.Keystone.UserDomain, "keystone-user-domain", env("POUCH_KEYSTONE_USER_DOMAIN", "Default"), "the service user's domain name [POUCH_KEYSTONE_USER_DOMAIN]")
-	fs.StringVar(&cfg.Keystone.ProjectDomain, "keystone-project-domain", env("POUCH_KEYSTONE_PROJECT_DOMAIN", "Default"), "the service project's domain name [POUCH_KEYSTONE_PROJECT_DOMAIN]")
-	cacheTTL, err := time.ParseDuration(env("POUCH_KEYSTONE_CACHE_TTL", "5m"))
+	def, err := standalone.FromEnv(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pouch: POUCH_KEYSTONE_CACHE_TTL: %v\n", err)
+		fmt.Fprintf(os.Stderr, "pouch: %v\n", err)
 		return 2
 	}
-	fs.DurationVar(&cfg.Keystone.CacheTTL, "keystone-cache-ttl", cacheTTL, "how long a validated token is trusted (bounds how late a revocation is seen; negative: no cache) [POUCH_KEYSTONE_CACHE_TTL]")
-	fs.StringVar(&cfg.PolicyFile, "policy-file", env("POUCH_POLICY_FILE", ""), "oslo.policy YAML or JSON file overriding Karbor's default rules [POUCH_POLICY_FILE]")
+	cfg.Access = def.Access
+	fs.StringVar(&cfg.Access.Strategy, "auth-strategy", def.Access.Strategy, "noauth (token user:project, every caller an admin) or keystone [POUCH_AUTH_STRATEGY]")
+	k := &cfg.Access.Keystone
+	fs.StringVar(&k.URL, "keystone-url", k.URL, "Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 [POUCH_KEYSTONE_URL]")
+	fs.StringVar(&k.User, "keystone-user", k.User, "service user that validates tokens [POUCH_KEYSTONE_USER]")
+	fs.StringVar(&k.Password, "keystone-password", "", "its password; prefer the environment, flags show in ps [POUCH_KEYSTONE_PASSWORD]")
+	fs.StringVar(&k.Project, "keystone-project", k.Project, "the service user's project [POUCH_KEYSTONE_PROJECT]")
+	fs.StringVar(&k.UserDomain, "keystone-user-domain", k.UserDomain, "the service user's domain name [POUCH_KEYSTONE_USER_DOMAIN]")
+	fs.StringVar(&k.ProjectDomain, "keystone-project-domain", k.ProjectDomain, "the service project's domain name [POUCH_KEYSTONE_PROJECT_DOMAIN]")
+	fs.DurationVar(&k.CacheTTL, "keystone-cache-ttl", k.CacheTTL, "how long a validated token is trusted (bounds how late a revocation is seen; negative: no cache) [POUCH_KEYSTONE_CACHE_TTL]")
+	fs.StringVar(&cfg.Access.PolicyFile, "policy-file", def.Access.PolicyFile, "oslo.policy YAML or JSON file overriding Karbor's default rules [POUCH_POLICY_FILE]")
 	fs.DurationVar(&cfg.Schedule.MinInterval, "trigger-min-interval", 0, "shortest interval between two firings of a trigger (default 1h, Karbor's min_interval)")
 	fs.DurationVar(&cfg.Schedule.MinWindow, "trigger-min-window", 0, "smallest trigger window, also the default window (default 15m)")
 	fs.DurationVar(&cfg.Schedule.MaxWindow, "trigger-max-window", 0, "largest trigger window (default 30m)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if cfg.Keystone.Password == "" {
-		cfg.Keystone.Password = os.Getenv("POUCH_KEYSTONE_PASSWORD")
+	if k.Password == "" {
+		k.Password = def.Access.Keystone.Password
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {

@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,14 +11,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pouchdp/pouch/functions/api"
+	"github.com/pouchdp/pouch/functions"
 	"github.com/pouchdp/pouch/functions/hook"
-	"github.com/pouchdp/pouch/functions/tick"
 	"github.com/pouchdp/pouch/shared/app"
-	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/connector"
 	"github.com/pouchdp/pouch/shared/invoke"
-	"github.com/pouchdp/pouch/shared/policy"
 	"github.com/pouchdp/pouch/shared/provider"
 	"github.com/pouchdp/pouch/shared/redisserver"
 	"github.com/pouchdp/pouch/shared/runtime"
@@ -35,22 +31,19 @@ type Config struct {
 	Workers      int           // hook workers
 	TickEvery    time.Duration // local cron period of the tick function (1m)
 	Log          *slog.Logger
-	// AuthStrategy is "noauth" (the default: token "user:project", every
-	// caller an admin) or "keystone" (tokens validated with Keystone).
-	AuthStrategy string
-	Keystone     auth.KeystoneConfig // the keystone strategy's settings
-	PolicyFile   string              // oslo policy file over Karbor's defaults ("": none)
-	Schedule     schedule.Config     // trigger bounds (zero: Karbor's defaults)
+	Access       app.Access      // authentication and policy
+	Schedule     schedule.Config // trigger bounds (zero: Karbor's defaults)
 }
 
 // Run serves until ctx ends, then stops gracefully.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	var appCfg app.Config
-	if err := cfg.Schedule.Validate(); err != nil {
+	err := cfg.Schedule.Validate()
+	if err != nil {
 		return err
 	}
-	if err := withAuth(&appCfg, cfg); err != nil {
+	if appCfg.Auth, appCfg.Policy, err = cfg.Access.Build(log); err != nil {
 		return err
 	}
 	dataDir, err := filepath.Abs(cfg.DataDir)
@@ -87,20 +80,15 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer closeLogged(log, "app", a)
-	jobs := tick.Jobs(a)
-	inv.Register("hook", hook.Func(a.Engine))
-	apiHandler := api.Handler(a)
-	faas := runtime.New([]runtime.Function{
-		{Name: "api", Handler: apiHandler},
-		{Name: "hook", Handler: hook.Handler(a.Engine, log)},
-		{Name: "tick", Handler: tick.Handler(log, jobs),
-			Annotations: map[string]string{"topic": "cron-function", "schedule": "* * * * *"}},
-	}, log)
+	inv.Register(functions.Hook, hook.Func(a.Engine))
+	fns := functions.All(a, log)
+	faas := runtime.New(fns, log)
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"/function/", "/system/", "/healthz"} {
 		mux.Handle(prefix, faas.Handler())
 	}
-	mux.Handle("/", apiHandler)
+	apiFn, _ := functions.Find(fns, functions.API)
+	mux.Handle("/", apiFn.Handler)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -121,32 +109,6 @@ func Run(ctx context.Context, cfg Config) error {
 		err = nil
 	}
 	return err
-}
-
-// withAuth sets the API's authenticator and policy from cfg.
-func withAuth(ac *app.Config, cfg Config) error {
-	pol, err := policy.New(cfg.PolicyFile)
-	if err != nil {
-		return err
-	}
-	ac.Policy = pol
-	switch cfg.AuthStrategy {
-	case "", "noauth":
-		ac.Auth = auth.NoAuth{}
-	case "keystone":
-		kc := cfg.Keystone
-		kc.IsAdmin = pol.IsAdmin
-		k, err := auth.NewKeystone(kc, cfg.Log.With("component", "keystone"))
-		if err != nil {
-			return err
-		}
-		ac.Auth = k
-	default:
-		return fmt.Errorf("auth strategy %q: want noauth or keystone", cfg.AuthStrategy)
-	}
-	cfg.Log.Info("auth", "strategy", cmp.Or(cfg.AuthStrategy, "noauth"), "keystone", cfg.Keystone.URL,
-		"policy_file", cfg.PolicyFile)
-	return nil
 }
 
 func closeLogged(log *slog.Logger, what string, c io.Closer) {
