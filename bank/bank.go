@@ -15,6 +15,9 @@ var (
 	ErrInvalidKey = errors.New("bank: invalid key")
 	// ErrLeaseHeld: another live lease exists for the owner.
 	ErrLeaseHeld = errors.New("bank: lease held")
+	// ErrCorrupt: an object read back does not match the checksum it was
+	// stored with.
+	ErrCorrupt = errors.New("bank: object corrupt")
 )
 
 // Sort orders of List.

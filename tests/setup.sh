@@ -4,12 +4,15 @@
 #   keystone mariadb-server      the Keystone suite (tests/keystone starts its own on 127.0.0.1)
 #   python3-karborclient         the CLI suite (tests/cli drives `karbor` and
 #   python3-openstackclient      `openstack data protection ...`)
+#   swift swift-proxy swift-object swift-object-expirer swift-container swift-account memcached
+#   python3-swiftclient          the Swift bank's suite (tests/swift starts its own all-in-one)
 # As root it installs with apt-get, with a policy-rc.d that keeps the
 # packages from starting system services; otherwise it says what to run.
 # Idempotent and quick when all is there.
 set -euo pipefail
 
-pkgs=(redis-server git keystone mariadb-server python3-karborclient python3-openstackclient uwsgi-plugin-python3)
+pkgs=(redis-server git keystone mariadb-server python3-karborclient python3-openstackclient uwsgi-plugin-python3
+  swift swift-proxy swift-object swift-object-expirer swift-container swift-account python3-swiftclient memcached)
 need=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -32,5 +35,6 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   made_policy=1
 fi
 trap '[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Wait for another apt run rather than fail on its lock.
+apt-get -o DPkg::Lock::Timeout=900 update -qq
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pouchdp/pouch/bank"
 	"github.com/pouchdp/pouch/bank/fsbank"
+	"github.com/pouchdp/pouch/bank/swift"
 	"github.com/pouchdp/pouch/plugins/localdir"
 	"github.com/pouchdp/pouch/plugins/noop"
 	"github.com/pouchdp/pouch/shared/api"
@@ -62,8 +63,10 @@ type App struct {
 // Banks are the bank plugins Pouch has, under Pouch's and Karbor's names.
 func Banks() bank.Registry {
 	return bank.Registry{
-		"pouch-fs-bank-plugin":  fsbank.FromConfig,
-		"karbor-fs-bank-plugin": fsbank.FromConfig,
+		"pouch-fs-bank-plugin":     fsbank.FromConfig,
+		"karbor-fs-bank-plugin":    fsbank.FromConfig,
+		"pouch-swift-bank-plugin":  swift.FromConfig,
+		"karbor-swift-bank-plugin": swift.FromConfig,
 	}
 }
 
