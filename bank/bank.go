@@ -18,6 +18,9 @@ var (
 	// ErrCorrupt: an object read back does not match the checksum it was
 	// stored with.
 	ErrCorrupt = errors.New("bank: object corrupt")
+	// ErrLeaseLost: the writer's operation no longer holds its lease, so
+	// it may not write (see Owned).
+	ErrLeaseLost = errors.New("bank: operation lost its lease")
 )
 
 // Sort orders of List.

@@ -77,12 +77,9 @@ func (e *Engine) copyOne(ctx context.Context, col *checkpoint.Collection, src *m
 	defer func() {
 		if !started {
 			e.unguard(ctx, src.ID, op.ID, false)
-			e.release(ctx, p, op.ID)
+			e.abandon(ctx, p, op.ID)
 		}
 	}()
-	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
-		return "", fmt.Errorf("operation %s: lease: %w", op.ID, err)
-	}
 	extra := maps.Clone(src.ExtraInfo)
 	if extra == nil {
 		extra = map[string]any{}
@@ -93,6 +90,9 @@ func (e *Engine) copyOne(ctx context.Context, col *checkpoint.Collection, src *m
 		ProtectionPlan: src.ProtectionPlan, ExtraInfo: extra, ResourceGraph: src.ResourceGraph, OperationID: op.ID,
 	}
 	op.CheckpointID = cp.ID
+	if err := e.acquire(ctx, p, op); err != nil {
+		return "", err
+	}
 	if err := col.Create(ctx, cp, op.StartedAt); err != nil {
 		return "", err
 	}

@@ -32,6 +32,7 @@ func taskIndex(node int, h protection.Hook) int { return node*4 + int(h) }
 
 // Operation statuses in Redis.
 const (
+	statusStarting  = "starting" // registered, lease taken, graph not stored yet
 	statusRunning   = "running"
 	statusFailing   = "failing"
 	statusSucceeded = "succeeded"

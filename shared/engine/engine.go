@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,6 +133,9 @@ type Operation struct {
 	// ScheduledOperationID is the scheduled operation that started a
 	// protect, if one did.
 	ScheduledOperationID string `json:"scheduled_operation_id,omitempty"`
+	// Cleanup: a delete that clears the data of a checkpoint whose
+	// operation died, leaving it in error.
+	Cleanup bool `json:"cleanup,omitempty"`
 	// RecordID is the restore's or verification's record.
 	RecordID      string           `json:"record_id,omitempty"`
 	RestoreTarget string           `json:"restore_target,omitempty"`
@@ -232,11 +236,11 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 	started := false
 	defer func() {
 		if !started {
-			e.release(ctx, p, op.ID)
+			e.abandon(ctx, p, op.ID)
 		}
 	}()
-	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
-		return nil, fmt.Errorf("operation %s: lease: %w", op.ID, err)
+	if err := e.acquire(ctx, p, op); err != nil {
+		return nil, err
 	}
 	if err := col.Create(ctx, cp, op.StartedAt); err != nil {
 		return nil, err
@@ -341,11 +345,11 @@ func (e *Engine) readCheckpoint(ctx context.Context, req readRequest) error {
 	defer func() {
 		if !started {
 			e.unguard(ctx, cp.ID, op.ID, false)
-			e.release(ctx, p, op.ID)
+			e.abandon(ctx, p, op.ID)
 		}
 	}()
-	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
-		return fmt.Errorf("operation %s: lease: %w", op.ID, err)
+	if err := e.acquire(ctx, p, op); err != nil {
+		return err
 	}
 	if err := req.Attach(ctx, op.ID); err != nil {
 		return err
@@ -357,8 +361,16 @@ func (e *Engine) readCheckpoint(ctx context.Context, req readRequest) error {
 	return nil
 }
 
-// Delete starts deleting a checkpoint: it must be available or error.
+// Delete starts deleting a checkpoint: it must be available, error or
+// error-deleting (a delete that failed may be tried again).
 func (e *Engine) Delete(ctx context.Context, providerID, checkpointID string, s protection.Scope, isAdmin bool) (*model.Checkpoint, error) {
+	return e.deleteCheckpoint(ctx, providerID, checkpointID, s, isAdmin, false)
+}
+
+// deleteCheckpoint runs the plugins' delete hooks on a checkpoint. A cleanup
+// (of a checkpoint whose operation died) leaves it in error, with its data
+// gone, rather than deleted.
+func (e *Engine) deleteCheckpoint(ctx context.Context, providerID, checkpointID string, s protection.Scope, isAdmin, cleanup bool) (*model.Checkpoint, error) {
 	p, err := e.provider(providerID)
 	if err != nil {
 		return nil, err
@@ -376,7 +388,7 @@ func (e *Engine) Delete(ctx context.Context, providerID, checkpointID string, s 
 		return nil, fmt.Errorf("checkpoint %s: %w", cp.ID, err)
 	}
 	op := e.newOperation(model.OpDelete, p, cp.ProjectID)
-	op.CheckpointID, op.PlanID = cp.ID, cp.ProtectionPlan.ID
+	op.CheckpointID, op.PlanID, op.Cleanup = cp.ID, cp.ProtectionPlan.ID, cleanup
 	if err := e.guard(ctx, cp.ID, op.ID, true); err != nil {
 		return nil, err
 	}
@@ -384,26 +396,38 @@ func (e *Engine) Delete(ctx context.Context, providerID, checkpointID string, s 
 	defer func() {
 		if !started {
 			e.unguard(ctx, checkpointID, op.ID, true)
-			e.release(ctx, p, op.ID)
+			e.abandon(ctx, p, op.ID)
 		}
 	}()
 	// Read again under the guard: the status seen before may be stale.
 	if cp, err = col.Get(ctx, checkpointID); err != nil {
 		return nil, notFound(err)
 	}
-	if cp.Status != model.CheckpointAvailable && cp.Status != model.CheckpointError {
+	switch cp.Status {
+	case model.CheckpointAvailable, model.CheckpointError, model.CheckpointErrorDeleting:
+	default:
 		return nil, fmt.Errorf("%w: checkpoint %s is %s; only available or error checkpoints can be deleted", ErrConflict, cp.ID, cp.Status)
 	}
-	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
-		return nil, fmt.Errorf("operation %s: lease: %w", op.ID, err)
+	if err := e.acquire(ctx, p, op); err != nil {
+		return nil, err
 	}
-	cp.Status, cp.OwnerID, cp.OperationID, cp.UpdatedAt = model.CheckpointDeleting, op.ID, op.ID, e.now().UTC()
-	cp.Progress = nil
+	cp.OwnerID, cp.OperationID, cp.UpdatedAt = op.ID, op.ID, e.now().UTC()
+	if cleanup {
+		if cp.ExtraInfo == nil {
+			cp.ExtraInfo = map[string]any{}
+		}
+		cp.ExtraInfo[CleanupStatusKey] = CleanupRunning
+	} else {
+		cp.Status = model.CheckpointDeleting
+		cp.Progress = nil
+	}
 	if err := col.Update(ctx, cp); err != nil {
 		return nil, err
 	}
 	if err := e.start(ctx, op, g, model.CheckpointDeleting); err != nil {
-		cp.Status = model.CheckpointErrorDeleting
+		if !cleanup {
+			cp.Status = model.CheckpointErrorDeleting
+		}
 		if uerr := col.Update(ctx, cp); uerr != nil {
 			e.log.ErrorContext(ctx, "checkpoint left deleting", "checkpoint", cp.ID, "err", uerr)
 		}
@@ -411,6 +435,41 @@ func (e *Engine) Delete(ctx context.Context, providerID, checkpointID string, s 
 	}
 	started = true
 	return cp, nil
+}
+
+// acquire registers op as active, so that the tick's reaper finds it should
+// its process die from here on, then takes its bank lease (owner: the
+// operation).
+func (e *Engine) acquire(ctx context.Context, p *provider.Provider, op *Operation) error {
+	meta, err := json.Marshal(op)
+	if err != nil {
+		return err
+	}
+	k := e.keys(op.ID)
+	if _, err := e.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		pp.HSet(ctx, k.op, "meta", meta, "status", statusStarting)
+		pp.ZAdd(ctx, e.activeKey(), redis.Z{Score: float64(op.StartedAt.UnixMilli()), Member: op.ID})
+		return nil
+	}); err != nil {
+		return fmt.Errorf("operation %s: register: %w", op.ID, err)
+	}
+	if err := p.Bank.AcquireLease(ctx, op.ID, e.cfg.LeaseTTL); err != nil {
+		return fmt.Errorf("operation %s: lease: %w", op.ID, err)
+	}
+	return nil
+}
+
+// abandon undoes acquire for an operation that did not start.
+func (e *Engine) abandon(ctx context.Context, p *provider.Provider, opID string) {
+	e.release(ctx, p, opID)
+	k := e.keys(opID)
+	if _, err := e.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		pp.ZRem(ctx, e.activeKey(), opID)
+		pp.Del(ctx, k.op)
+		return nil
+	}); err != nil {
+		e.log.WarnContext(ctx, "operation not unregistered; the reaper will end it", "op", opID, "err", err)
+	}
 }
 
 // release ends an operation's bank lease; releasing a lease never taken is

@@ -15,6 +15,7 @@ import (
 	"github.com/pouchdp/pouch/shared/checkpoint"
 	"github.com/pouchdp/pouch/shared/graph"
 	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/protection"
 )
 
 var (
@@ -203,6 +204,9 @@ func (e *Engine) finish(ctx context.Context, opID string) error {
 
 func (e *Engine) finishCheckpoint(ctx context.Context, col *checkpoint.Collection, op *Operation, s *state, ok bool) (string, error) {
 	cp, err := col.Get(ctx, op.CheckpointID)
+	if errors.Is(err, checkpoint.ErrNotFound) && op.Type != model.OpDelete {
+		return model.CheckpointError, nil // its process died before creating it
+	}
 	if err != nil {
 		return "", err
 	}
@@ -216,6 +220,9 @@ func (e *Engine) finishCheckpoint(ctx context.Context, col *checkpoint.Collectio
 				}
 			}
 		}
+	}
+	if op.Cleanup {
+		return e.finishCleanup(ctx, col, cp, s, ok)
 	}
 	cp.ResourcesStatus, cp.ResourcesReason = statuses, s.Reasons
 	progress := s.Progress
@@ -250,6 +257,40 @@ func (e *Engine) finishCheckpoint(ctx context.Context, col *checkpoint.Collectio
 	return cp.Status, nil
 }
 
+// Cleanup of a checkpoint whose operation died: extra_info[CleanupStatusKey].
+const (
+	CleanupStatusKey = "cleanup_status"
+	CleanupRunning   = "cleaning"
+	CleanupDone      = "cleaned"
+	CleanupFailed    = "cleanup_failed"
+)
+
+// finishCleanup ends a cleanup: the checkpoint stays in error, with the
+// reasons of its failure; its data is gone if the plugins' delete hooks
+// succeeded.
+func (e *Engine) finishCleanup(ctx context.Context, col *checkpoint.Collection, cp *model.Checkpoint, s *state, ok bool) (string, error) {
+	cp.Status, cp.UpdatedAt = model.CheckpointError, e.now().UTC()
+	if cp.ExtraInfo == nil {
+		cp.ExtraInfo = map[string]any{}
+	}
+	cp.ExtraInfo[CleanupStatusKey] = CleanupFailed
+	if ok {
+		if err := bank.DeletePrefix(ctx, col.Bank, checkpoint.DataPrefix(cp.ID)+"resource-data/"); err != nil {
+			return "", err
+		}
+		cp.ExtraInfo[CleanupStatusKey] = CleanupDone
+	} else {
+		if cp.ResourcesReason == nil {
+			cp.ResourcesReason = map[string]string{}
+		}
+		cp.ResourcesReason["cleanup"] = s.Error
+	}
+	if err := col.Update(ctx, cp); err != nil {
+		return "", err
+	}
+	return cp.Status, nil
+}
+
 // finishRecord ends the record of a restore or a verification.
 func (e *Engine) finishRecord(ctx context.Context, op *Operation, s *state, ok bool) (string, error) {
 	final := model.RestoreFail
@@ -275,8 +316,11 @@ func (e *Engine) finishRecord(ctx context.Context, op *Operation, s *state, ok b
 	return final, err
 }
 
-// Sweep finishes operations whose graph has ended but whose finisher died
-// (its claim expired). It returns how many it finished.
+// Sweep is the tick's job for operations. It finishes those whose graph has
+// ended but whose finisher died (its claim expired), and reaps those whose
+// bank lease is gone: their process died (or stopped renewing), so they fail
+// with that reason, and the plugins clean what they left. It returns how
+// many it finished or reaped.
 func (e *Engine) Sweep(ctx context.Context) (int, error) {
 	ids, err := e.rdb.ZRange(ctx, e.activeKey(), 0, -1).Result()
 	if err != nil {
@@ -295,19 +339,93 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 			continue
 		}
 		ended := s.succeeded() || (s.Status == statusFailing && s.Inflight <= 0)
-		if !ended {
-			continue
+		done := false
+		if ended {
+			done, err = e.takeOver(ctx, id)
+		} else {
+			done, err = e.reap(ctx, id)
 		}
-		claimed, err := e.rdb.SetNX(ctx, e.keys(id).finish, "sweep", e.cfg.FinishLease).Result()
-		if err != nil || !claimed {
-			continue
-		}
-		e.log.WarnContext(ctx, "finishing an operation its finisher left", "op", id)
-		if err := e.finish(ctx, id); err != nil {
+		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		n++
+		if done {
+			n++
+		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// takeOver finishes an ended operation whose finisher left it.
+func (e *Engine) takeOver(ctx context.Context, id string) (bool, error) {
+	claimed, err := e.rdb.SetNX(ctx, e.keys(id).finish, "sweep", e.cfg.FinishLease).Result()
+	if err != nil || !claimed {
+		return false, err
+	}
+	e.log.WarnContext(ctx, "finishing an operation its finisher left", "op", id)
+	if err := e.finish(ctx, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// reap fails an operation whose bank lease is gone, once it is older than
+// the time acquire may take, then starts the cleanup of what it left.
+func (e *Engine) reap(ctx context.Context, id string) (bool, error) {
+	op, err := e.operation(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if e.now().Sub(op.StartedAt) < min(time.Minute, e.cfg.LeaseTTL) {
+		return false, nil
+	}
+	p, err := e.Providers.Get(op.ProviderID)
+	if err != nil {
+		return false, fmt.Errorf("reap operation %s: %w", id, err)
+	}
+	valid, err := p.Bank.LeaseValid(ctx, id)
+	if err != nil || valid {
+		return false, err
+	}
+	k := e.keys(id)
+	claimed, err := e.rdb.SetNX(ctx, k.finish, "reaper", e.cfg.FinishLease).Result()
+	if err != nil || !claimed {
+		return false, err
+	}
+	reason := fmt.Sprintf("the operation's bank lease expired (it was not renewed within %s): the process running it died or stopped", e.cfg.LeaseTTL)
+	// Holding the finish claim, nobody else can end it: mark it failing.
+	if _, err := e.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		pp.HSet(ctx, k.op, "status", statusFailing, "error", "operation: "+reason)
+		pp.HSet(ctx, k.rreason, "operation", reason)
+		return nil
+	}); err != nil {
+		e.rdb.Del(ctx, k.finish)
+		return false, fmt.Errorf("reap operation %s: %w", id, err)
+	}
+	e.log.WarnContext(ctx, "reaping an operation whose lease expired", "op", id, "type", op.Type,
+		"checkpoint", op.CheckpointID, "started", op.StartedAt)
+	if err := e.finish(ctx, id); err != nil {
+		return false, fmt.Errorf("reap operation %s: %w", id, err)
+	}
+	e.cleanAfter(ctx, op)
+	return true, nil
+}
+
+// cleanAfter asks the plugins to clean what a reaped operation left: the
+// partial data of a checkpoint being made, or the rest of one being deleted.
+// A restore's or verification's record just fails.
+func (e *Engine) cleanAfter(ctx context.Context, op *Operation) {
+	var err error
+	switch {
+	case op.Type == model.OpProtect, op.Type == model.OpCopy:
+		_, err = e.deleteCheckpoint(ctx, op.ProviderID, op.CheckpointID, protection.Scope{}, true, true)
+	case op.Type == model.OpDelete && !op.Cleanup:
+		_, err = e.deleteCheckpoint(ctx, op.ProviderID, op.CheckpointID, protection.Scope{}, true, false)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return
+	}
+	if err != nil {
+		e.log.ErrorContext(ctx, "cleanup after a reaped operation not started; delete the checkpoint to clean it",
+			"op", op.ID, "checkpoint", op.CheckpointID, "err", err)
+	}
 }

@@ -194,7 +194,7 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 		Parameters: op.Parameters.For(t.Resource), CheckpointID: op.CheckpointID, ProviderID: op.ProviderID,
 		ProjectID: op.ProjectID, RestoreID: op.RestoreID, RestoreTarget: op.RestoreTarget,
 		SourceCheckpointID: op.SourceCheckpointID,
-		Bank:               p.Bank, Progress: prog, NewResources: newResources{e.rdb, k.newres},
+		Bank:               bank.Owned{Bank: p.Bank, Owner: op.ID}, Progress: prog, NewResources: newResources{e.rdb, k.newres},
 		Status: statusReporter{e.rdb, k.rstatus, k.rreason},
 		Log:    e.log.With("op", op.ID, "hook", t.Hook().String(), "resource", t.Resource.StatusKey()),
 	}
@@ -233,8 +233,6 @@ func safeCall(ctx context.Context, fn protection.HookFunc, hc *protection.HookCo
 	return fn(ctx, hc)
 }
 
-// errLeaseLost stops a hook whose operation lost its bank lease.
-var errLeaseLost = errors.New("operation lost its bank lease")
 
 // watch flushes progress and renews the lease while a hook runs.
 func (e *Engine) watch(ctx context.Context, cancel context.CancelCauseFunc, op *Operation, p *provider.Provider, prog *progress) (stop func()) {
@@ -266,7 +264,7 @@ func (e *Engine) watch(ctx context.Context, cancel context.CancelCauseFunc, op *
 			case <-renew.C:
 				if err := p.Bank.RenewLease(ctx, op.ID, e.cfg.LeaseTTL); errors.Is(err, bank.ErrNotFound) {
 					e.log.ErrorContext(ctx, "bank lease lost: stopping the hook", "op", op.ID)
-					cancel(errLeaseLost)
+					cancel(bank.ErrLeaseLost)
 					return
 				} else if err != nil {
 					e.log.WarnContext(ctx, "bank lease renewal failed", "op", op.ID, "err", err)
