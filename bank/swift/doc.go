@@ -12,7 +12,7 @@
 // mismatch); a read broken midway resumes from where it stopped, on the
 // same object (If-Match).
 //
-// Leases are objects <container>_leases/<owner> written with X-Delete-After:
+// Leases are objects <container>_leases/<owner> written with X-Delete-At:
 // acquire is a PUT with If-None-Match: * (412: held), renew a POST (which
 // Swift refuses with 404 for an expired or deleted object, so a renew never
 // brings a lease back), validity a HEAD, never a listing: listings are

@@ -16,10 +16,12 @@ import (
 	"github.com/pouchdp/pouch/bank"
 )
 
-// deleteAfter is the X-Delete-After of a lease of ttl: whole seconds,
-// rounded up, at least one.
-func deleteAfter(ttl time.Duration) string {
-	return strconv.Itoa(max(1, int(math.Ceil(ttl.Seconds()))))
+// expiry is the X-Delete-At of a lease of ttl from now: Swift keeps whole
+// seconds, so the time is rounded up and the lease lives at least ttl (at
+// most a second more). X-Delete-After would be truncated by the proxy and
+// could end a short lease almost at once.
+func expiry(ttl time.Duration) string {
+	return strconv.FormatInt(int64(math.Ceil(float64(time.Now().Add(ttl).UnixNano())/1e9)), 10)
 }
 
 func leaseName(owner string) (string, error) {
@@ -42,7 +44,7 @@ func (b *Bank) AcquireLease(ctx context.Context, owner string, ttl time.Duration
 	err = b.retry(ctx, "acquire lease "+owner, func() error {
 		tries++
 		_, err := b.conn.ObjectPut(ctx, b.leases, obj, strings.NewReader(token), false, "", "text/plain",
-			ncw.Headers{"If-None-Match": "*", "X-Delete-After": deleteAfter(ttl)})
+			ncw.Headers{"If-None-Match": "*", "X-Delete-At": expiry(ttl)})
 		return err
 	})
 	if statusOf(err) == http.StatusPreconditionFailed {
@@ -75,7 +77,7 @@ func (b *Bank) RenewLease(ctx context.Context, owner string, ttl time.Duration) 
 		return err
 	}
 	err = b.retry(ctx, "renew lease "+owner, func() error {
-		return b.conn.ObjectUpdate(ctx, b.leases, obj, ncw.Headers{"X-Delete-After": deleteAfter(ttl)})
+		return b.conn.ObjectUpdate(ctx, b.leases, obj, ncw.Headers{"X-Delete-At": expiry(ttl)})
 	})
 	if statusOf(err) == http.StatusNotFound {
 		return fmt.Errorf("swift bank: lease %s: %w", owner, bank.ErrNotFound)

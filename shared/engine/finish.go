@@ -343,7 +343,7 @@ func (e *Engine) Sweep(ctx context.Context) (int, error) {
 		if ended {
 			done, err = e.takeOver(ctx, id)
 		} else {
-			done, err = e.reap(ctx, id)
+			done, err = e.reap(ctx, id, s)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -368,14 +368,15 @@ func (e *Engine) takeOver(ctx context.Context, id string) (bool, error) {
 	return true, nil
 }
 
-// reap fails an operation whose bank lease is gone, once it is older than
-// the time acquire may take, then starts the cleanup of what it left.
-func (e *Engine) reap(ctx context.Context, id string) (bool, error) {
+// reap fails an operation whose bank lease is gone, then starts the cleanup
+// of what it left. An operation still starting may not have taken its lease
+// yet: it is left alone until it is older than acquire can take.
+func (e *Engine) reap(ctx context.Context, id string, s *state) (bool, error) {
 	op, err := e.operation(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	if e.now().Sub(op.StartedAt) < min(time.Minute, e.cfg.LeaseTTL) {
+	if s.Status == statusStarting && e.now().Sub(op.StartedAt) < min(time.Minute, e.cfg.LeaseTTL) {
 		return false, nil
 	}
 	p, err := e.Providers.Get(op.ProviderID)

@@ -22,6 +22,7 @@ import (
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/provider"
 	"github.com/pouchdp/pouch/tests/redistest"
+	"github.com/pouchdp/pouch/tests/swifttest"
 )
 
 const noopProvider = "b766f37c-d011-4026-8228-28730d734a3f"
@@ -43,6 +44,9 @@ type options struct {
 	deliver func(run invoke.Func) invoke.Func
 	logTo   io.Writer
 	engine  engine.Config // overrides of the test defaults
+	// swift, if set, is the noop provider's bank instead of the local
+	// directory.
+	swift *swifttest.Swift
 }
 
 func newHarness(tb testing.TB, o options) *harness {
@@ -52,6 +56,14 @@ func newHarness(tb testing.TB, o options) *harness {
 	provDir := filepath.Join(dir, "providers.d")
 	if _, err := provider.WriteDefaults(provDir); err != nil {
 		tb.Fatal(err)
+	}
+	if o.swift != nil {
+		noopConf := "[provider]\nname = No-Op Provider\nid = " + noopProvider +
+			"\nplugin = karbor-noop-protection-plugin\nbank = karbor-swift-bank-plugin\nenabled = True\n\n" +
+			o.swift.ProviderConf(o.swift.Config().Container, "")
+		if err := os.WriteFile(filepath.Join(provDir, "noop.conf"), []byte(noopConf), 0o600); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if o.workers == 0 {
 		o.workers = 16

@@ -17,6 +17,7 @@ import (
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/store"
+	"github.com/pouchdp/pouch/tests/swifttest"
 )
 
 // dyingHarness is a harness whose hook process can be made "dead": while
@@ -27,9 +28,10 @@ type dyingHarness struct {
 	dead atomic.Bool
 }
 
-func newDyingHarness(t *testing.T) *dyingHarness {
+func newDyingHarness(t *testing.T, sw *swifttest.Swift) *dyingHarness {
 	d := &dyingHarness{}
 	d.harness = newHarness(t, options{
+		swift:  sw,
 		engine: engine.Config{LeaseTTL: time.Second, LeaseRenew: 200 * time.Millisecond},
 		deliver: func(run invoke.Func) invoke.Func {
 			return func(ctx context.Context, payload []byte) error {
@@ -86,8 +88,16 @@ func (d *dyingHarness) dataKeys(t *testing.T, cpID string) []string {
 // checkpoint protecting until its lease expires; the next sweep then moves
 // it to error with the reason, and the plugins' delete hooks clean the
 // partial data it left.
-func TestReapDeadProtect(t *testing.T) {
-	d := newDyingHarness(t)
+func TestReapDeadProtect(t *testing.T) { forEachBank(t, testReapDeadProtect) }
+
+// forEachBank runs test on the local-directory bank and on a real Swift.
+func forEachBank(t *testing.T, test func(t *testing.T, sw *swifttest.Swift)) {
+	t.Run("fs", func(t *testing.T) { test(t, nil) })
+	t.Run("swift", func(t *testing.T) { test(t, swifttest.Start(t)) })
+}
+
+func testReapDeadProtect(t *testing.T, sw *swifttest.Swift) {
+	d := newDyingHarness(t, sw)
 	ctx := context.Background()
 	v := res(volumeType, 1)
 	d.dead.Store(true)
@@ -161,8 +171,10 @@ func TestReapDeadProtect(t *testing.T) {
 // TestReapDeadDeleteAndRestore: a delete whose process died is reaped and
 // run again to the end; a restore whose process died fails with the reason
 // and gives back the checkpoint (its read guard), so it can be deleted.
-func TestReapDeadDeleteAndRestore(t *testing.T) {
-	d := newDyingHarness(t)
+func TestReapDeadDeleteAndRestore(t *testing.T) { forEachBank(t, testReapDeadDeleteAndRestore) }
+
+func testReapDeadDeleteAndRestore(t *testing.T, sw *swifttest.Swift) {
+	d := newDyingHarness(t, sw)
 	ctx := context.Background()
 	v := res(volumeType, 1)
 	plan := d.plan(t, []model.Resource{v}, nil)
@@ -242,16 +254,24 @@ func (s stubborn) Operation(op model.OperationType, _ model.Resource) (protectio
 // lease (here the lease is not renewed in time) cannot write any more, even
 // ignoring its context: the write is refused with bank.ErrLeaseLost and
 // nothing lands in the bank.
-func TestOwnerCheckRefusesLateWrites(t *testing.T) {
-	plug := stubborn{stall: 1500 * time.Millisecond, secondErr: make(chan error, 1)}
+func TestOwnerCheckRefusesLateWrites(t *testing.T) { forEachBank(t, testOwnerCheckRefusesLateWrites) }
+
+func testOwnerCheckRefusesLateWrites(t *testing.T, sw *swifttest.Swift) {
+	plug := stubborn{stall: 3 * time.Second, secondErr: make(chan error, 1)}
 	h := newHarness(t, options{
-		engine:  engine.Config{LeaseTTL: 500 * time.Millisecond, LeaseRenew: time.Hour},
+		swift:   sw,
+		engine:  engine.Config{LeaseTTL: time.Second, LeaseRenew: time.Hour},
 		plugins: protection.Registry{"karbor-noop-protection-plugin": func(*conf.File) (protection.Plugin, error) { return plug, nil }},
 	})
 	v := res(volumeType, 1)
 	cp := h.protect(t, h.plan(t, []model.Resource{v}, nil))
-	if err := <-plug.secondErr; !errors.Is(err, bank.ErrLeaseLost) {
-		t.Fatalf("late write: %v, want ErrLeaseLost", err)
+	select {
+	case err := <-plug.secondErr:
+		if !errors.Is(err, bank.ErrLeaseLost) {
+			t.Fatalf("late write: %v, want ErrLeaseLost", err)
+		}
+	default:
+		t.Fatalf("the hook never tried its late write: %s %v", cp.Status, cp.ResourcesReason)
 	}
 	b := h.provider(t, noopProvider).Bank
 	prefix := checkpoint.DataPrefix(cp.ID) + "resource-data/" + v.ID + "/"
