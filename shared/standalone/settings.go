@@ -17,7 +17,8 @@ type Settings struct {
 	Redis        string // POUCH_REDIS: host:port or redis:// URL (required by Open)
 	ProvidersDir string // POUCH_PROVIDERS_DIR (default /etc/pouch/providers.d)
 	Access       app.Access
-	LogLevel     slog.Level // POUCH_LOG_LEVEL: debug, info, warn, error
+	LogLevel     slog.Level    // POUCH_LOG_LEVEL: debug, info, warn, error
+	Engine       engine.Config // POUCH_LEASE_TTL, POUCH_LEASE_RENEW
 }
 
 // DefaultProvidersDir is where a deployed function reads its provider files
@@ -38,6 +39,8 @@ var Variables = [][2]string{
 	{"POUCH_KEYSTONE_PROJECT_DOMAIN", "its project's domain (Default)"},
 	{"POUCH_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (5m)"},
 	{"POUCH_POLICY_FILE", "oslo.policy file over Karbor's defaults"},
+	{"POUCH_LEASE_TTL", "bank lease of an operation: reaped this long after its process dies (10m)"},
+	{"POUCH_LEASE_RENEW", "how often a running hook renews it (2m)"},
 }
 
 // FromEnv reads Settings from lookup (os.LookupEnv for the process).
@@ -66,6 +69,20 @@ func FromEnv(lookup func(string) (string, bool)) (Settings, error) {
 	}
 	k.CacheTTL = ttl
 	s.Access.PolicyFile = get("POUCH_POLICY_FILE", "")
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+		def  string
+	}{{"POUCH_LEASE_TTL", &s.Engine.LeaseTTL, "10m"}, {"POUCH_LEASE_RENEW", &s.Engine.LeaseRenew, "2m"}} {
+		v, err := time.ParseDuration(get(d.name, d.def))
+		if err != nil || v <= 0 {
+			return s, fmt.Errorf("%s: want a positive duration such as 10m, got %q", d.name, get(d.name, d.def))
+		}
+		*d.to = v
+	}
+	if s.Engine.LeaseRenew >= s.Engine.LeaseTTL {
+		return s, fmt.Errorf("POUCH_LEASE_RENEW (%s) must be shorter than POUCH_LEASE_TTL (%s)", s.Engine.LeaseRenew, s.Engine.LeaseTTL)
+	}
 	if err := s.LogLevel.UnmarshalText([]byte(get("POUCH_LOG_LEVEL", "info"))); err != nil {
 		return s, fmt.Errorf("POUCH_LOG_LEVEL: %w", err)
 	}
@@ -84,7 +101,7 @@ func Open(ctx context.Context, s Settings, inv engine.Invoker, log *slog.Logger)
 	if s.Redis == "" {
 		return nil, fmt.Errorf("POUCH_REDIS is not set: a deployed function needs a shared Redis")
 	}
-	cfg := app.Config{RedisAddr: s.Redis, ProvidersDir: s.ProvidersDir}
+	cfg := app.Config{RedisAddr: s.Redis, ProvidersDir: s.ProvidersDir, Engine: s.Engine}
 	var err error
 	if cfg.Auth, cfg.Policy, err = s.Access.Build(log); err != nil {
 		return nil, err

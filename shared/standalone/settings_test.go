@@ -30,6 +30,13 @@ func TestFromEnv(t *testing.T) {
 		}},
 		{name: "bad ttl", env: map[string]string{"POUCH_KEYSTONE_CACHE_TTL": "soon"}, wantErr: "POUCH_KEYSTONE_CACHE_TTL"},
 		{name: "bad level", env: map[string]string{"POUCH_LOG_LEVEL": "loud"}, wantErr: "POUCH_LOG_LEVEL"},
+		{name: "leases", env: map[string]string{"POUCH_LEASE_TTL": "30s", "POUCH_LEASE_RENEW": "5s"}, check: func(t *testing.T, s Settings) {
+			if s.Engine.LeaseTTL != 30*time.Second || s.Engine.LeaseRenew != 5*time.Second {
+				t.Errorf("leases: %+v", s.Engine)
+			}
+		}},
+		{name: "bad lease", env: map[string]string{"POUCH_LEASE_TTL": "-1s"}, wantErr: "POUCH_LEASE_TTL"},
+		{name: "renew not shorter", env: map[string]string{"POUCH_LEASE_TTL": "1m", "POUCH_LEASE_RENEW": "1m"}, wantErr: "shorter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
