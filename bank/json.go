@@ -49,9 +49,23 @@ func PutBytes(ctx context.Context, b Bank, key string, data []byte) error {
 	return b.Put(ctx, key, bytes.NewReader(data))
 }
 
+// PrefixDeleter is a Bank that deletes a prefix itself, with what it keeps
+// beside the objects (a Swift bank: the segments of uploads that never
+// completed).
+type PrefixDeleter interface {
+	DeletePrefix(ctx context.Context, prefix string) error
+}
+
 // DeletePrefix deletes every object under prefix. It pages with a marker,
 // so a bank whose listings lag behind its deletes cannot make it loop.
 func DeletePrefix(ctx context.Context, b Bank, prefix string) error {
+	if pd, ok := b.(PrefixDeleter); ok {
+		return pd.DeletePrefix(ctx, prefix)
+	}
+	return deleteListed(ctx, b, prefix)
+}
+
+func deleteListed(ctx context.Context, b Bank, prefix string) error {
 	marker := ""
 	for {
 		keys, err := b.List(ctx, ListOptions{Prefix: prefix, Marker: marker, Limit: 1000})

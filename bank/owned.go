@@ -41,3 +41,11 @@ func (o Owned) Delete(ctx context.Context, key string) error {
 	}
 	return o.Bank.Delete(ctx, key)
 }
+
+// DeletePrefix implements PrefixDeleter, checking the lease once first.
+func (o Owned) DeletePrefix(ctx context.Context, prefix string) error {
+	if err := o.check(ctx, "delete prefix", prefix); err != nil {
+		return err
+	}
+	return DeletePrefix(ctx, o.Bank, prefix)
+}

@@ -216,3 +216,30 @@ func (u *upload) commit(ctx context.Context, whole hash.Hash, size int64) error 
 		return err
 	})
 }
+
+// DeletePrefix implements bank.PrefixDeleter: the objects under prefix, and
+// every segment under it, including those of uploads that never got their
+// manifest (their process died).
+func (b *Bank) DeletePrefix(ctx context.Context, prefix string) error {
+	p, err := bank.CleanPrefix(prefix)
+	if err != nil {
+		return err
+	}
+	for _, c := range []string{b.objects, b.segments} {
+		var names []string
+		err := b.retry(ctx, "list "+c, func() error {
+			var err error
+			names, err = b.conn.ObjectNamesAll(ctx, c, &ncw.ObjectsOpts{Prefix: p[1:]})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("swift bank: delete prefix %s: %w", prefix, err)
+		}
+		for _, n := range names {
+			if err := b.deleteObject(ctx, c, n); err != nil {
+				return fmt.Errorf("swift bank: delete prefix %s: %w", prefix, err)
+			}
+		}
+	}
+	return nil
+}

@@ -168,6 +168,10 @@ func FromConfig(cfg *conf.File) (bank.Bank, error) {
 	return b, nil
 }
 
+// SetLogger sets where the bank logs (retries, leftovers); the provider
+// loader calls it.
+func (b *Bank) SetLogger(log *slog.Logger) { b.cfg.Log = log }
+
 // name maps a key to its object name.
 func name(key string) (string, error) {
 	k, err := bank.CleanKey(key)

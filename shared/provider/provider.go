@@ -192,6 +192,9 @@ func (l *Loader) LoadFile(path string) (*Provider, error) {
 	if p.Bank, err = l.Banks.New(pluginName(bankName), cfg); err != nil {
 		return nil, wrapKey(cfg, "bank", err)
 	}
+	if lb, ok := p.Bank.(interface{ SetLogger(*slog.Logger) }); ok {
+		lb.SetLogger(l.log().With("bank", bankName, "provider", p.ID))
+	}
 	for _, n := range names {
 		if n == "" {
 			errs = append(errs, cfg.Errorf(Section, "plugin", "empty plugin name"))

@@ -1,13 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +13,7 @@ import (
 // server is one running "pouch serve".
 type server struct {
 	t    *testing.T
+	p    *pouchtest.Server
 	cmd  *exec.Cmd
 	url  string
 	logs *logtest.Buffer
@@ -29,7 +24,7 @@ type server struct {
 func start(t *testing.T, dataDir string, env ...string) *server {
 	t.Helper()
 	p := pouchtest.Start(t, []string{"-data-dir", dataDir}, env...)
-	s := &server{t: t, cmd: p.Cmd, url: p.URL, logs: p.Logs}
+	s := &server{t: t, p: p, cmd: p.Cmd, url: p.URL, logs: p.Logs}
 	t.Cleanup(func() {
 		if s.cmd.ProcessState == nil {
 			s.cmd.Process.Kill()
@@ -65,66 +60,17 @@ func (s *server) stop() {
 // out (if not nil). It returns the status code.
 func (s *server) call(method, path, project string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, s.url+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("X-Auth-Token", "e2e:"+project)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if ct := resp.Header.Get("Content-Type"); len(data) > 0 && !strings.HasPrefix(ct, "application/json") {
-		s.t.Errorf("%s %s: Content-Type %q", method, path, ct)
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			s.t.Fatalf("%s %s: %v: %s", method, path, err, data)
-		}
-	}
-	return resp.StatusCode
+	return s.p.Call(s.t, method, path, project, body, out)
 }
 
 // must is call that requires 200.
 func (s *server) must(method, path, project string, body, out any) {
 	s.t.Helper()
-	var raw json.RawMessage
-	if code := s.call(method, path, project, body, &raw); code != http.StatusOK {
-		s.t.Fatalf("%s %s: %d %s", method, path, code, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatal(err)
-		}
-	}
+	s.p.Must(s.t, method, path, project, body, out)
 }
 
 // waitFor polls get until done says so, or fails after a deadline.
 func waitFor(t *testing.T, what string, get func() (string, bool)) string {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		state, done := get()
-		if done {
-			return state
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %q after 3 minutes", what, state)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return pouchtest.WaitFor(t, what, 3*time.Minute, get)
 }

@@ -1,13 +1,18 @@
 package pouchtest
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,5 +114,74 @@ func Start(tb testing.TB, args []string, env ...string) *Server {
 			tb.Fatalf("pouch serve did not answer within 30s:\n%s", s.Logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Call sends a JSON request to the Karbor API as project's user (noauth
+// token "pouchtest:<project>") and decodes a JSON answer into out (if not
+// nil). It returns the status code.
+func (s *Server) Call(tb testing.TB, method, path, project string, body, out any) int {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", "pouchtest:"+project)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); len(data) > 0 && !strings.HasPrefix(ct, "application/json") {
+		tb.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			tb.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+// Must is Call that requires 200.
+func (s *Server) Must(tb testing.TB, method, path, project string, body, out any) {
+	tb.Helper()
+	var raw json.RawMessage
+	if code := s.Call(tb, method, path, project, body, &raw); code != http.StatusOK {
+		tb.Fatalf("%s %s: %d %s", method, path, code, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// WaitFor polls get until it says done, or fails tb after limit.
+func WaitFor(tb testing.TB, what string, limit time.Duration, get func() (string, bool)) string {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		state, done := get()
+		if done {
+			return state
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: still %q after %s", what, state, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -207,12 +207,16 @@ launch object-expirer swift-object-expirer "$etc/object-expirer.conf" -v
 
 cat >"$dir/restart-proxy.sh" <<SH
 #!/usr/bin/env bash
-# Restarts the proxy alone: stop it (SIGKILL with -9, else SIGTERM), wait, start it again.
+# Restarts the proxy alone: stop it and its worker (with the signal given, -TERM by
+# default; -KILL for a crash), wait until both are gone, start it again.
 set -euo pipefail
 sig=\${1:--TERM}
 pid=\$(cat "$dir/proxy.pid")
-kill "\$sig" "\$pid" 2>/dev/null || true
-for _ in \$(seq 1 100); do kill -0 "\$pid" 2>/dev/null || break; sleep 0.05; done
+pids="\$(pgrep -P "\$pid" || true) \$pid"
+kill "\$sig" \$pids 2>/dev/null || true
+for p in \$pids; do
+  for _ in \$(seq 1 200); do kill -0 "\$p" 2>/dev/null || break; sleep 0.05; done
+done
 swift-proxy-server "$etc/proxy-server.conf" -v </dev/null >>"$dir/log/proxy.log" 2>&1 &
 echo \$! >"$dir/proxy.pid"
 SH

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	ncw "github.com/ncw/swift/v2"
 
 	"github.com/pouchdp/pouch/bank/swift"
 )
@@ -124,4 +125,16 @@ func (s *Swift) RestartProxy(tb testing.TB, sig string) {
 func (s *Swift) ProviderConf(container string, extra string) string {
 	return fmt.Sprintf("[swift_client]\nswift_auth_url = %s\nswift_user = %s\nswift_key = %s\n\n[swift_bank_plugin]\nbank_swift_object_container = %s\n%s",
 		s.AuthURL, s.User, s.Key, container, extra)
+}
+
+// Objects lists the object names of container starting with prefix,
+// through a client of its own (not the bank under test).
+func (s *Swift) Objects(tb testing.TB, container, prefix string) []string {
+	tb.Helper()
+	c := &ncw.Connection{AuthUrl: s.AuthURL, UserName: s.User, ApiKey: s.Key}
+	names, err := c.ObjectNamesAll(tb.Context(), container, &ncw.ObjectsOpts{Prefix: prefix})
+	if err != nil && !errors.Is(err, ncw.ContainerNotFound) {
+		tb.Fatalf("list %s/%s: %v", container, prefix, err)
+	}
+	return names
 }
