@@ -321,6 +321,22 @@ func (b *Bank) LeaseValid(ctx context.Context, owner string) (bool, error) {
 	return live, err
 }
 
+// LeaseExpiry implements bank.LeaseExpirer.
+func (b *Bank) LeaseExpiry(ctx context.Context, owner string) (time.Time, error) {
+	p, err := b.leasePath(owner)
+	if err != nil {
+		return time.Time{}, err
+	}
+	l, live, err := b.readLease(p)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !live {
+		return time.Time{}, fmt.Errorf("fsbank: lease %s: %w", owner, bank.ErrNotFound)
+	}
+	return l.ExpiresAt, nil
+}
+
 // ReleaseLease implements bank.Bank.
 func (b *Bank) ReleaseLease(ctx context.Context, owner string) error {
 	p, err := b.leasePath(owner)

@@ -108,6 +108,31 @@ func (b *Bank) LeaseValid(ctx context.Context, owner string) (bool, error) {
 	return false, fmt.Errorf("swift bank: check lease %s: %w", owner, err)
 }
 
+// LeaseExpiry implements bank.LeaseExpirer: the lease object's X-Delete-At.
+func (b *Bank) LeaseExpiry(ctx context.Context, owner string) (time.Time, error) {
+	obj, err := leaseName(owner)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var h ncw.Headers
+	err = b.retry(ctx, "check lease "+owner, func() error {
+		var err error
+		_, h, err = b.conn.Object(ctx, b.leases, obj)
+		return err
+	})
+	if statusOf(err) == http.StatusNotFound {
+		return time.Time{}, fmt.Errorf("swift bank: lease %s: %w", owner, bank.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("swift bank: check lease %s: %w", owner, err)
+	}
+	at, err := strconv.ParseInt(h["X-Delete-At"], 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("swift bank: lease %s has no expiry (X-Delete-At %q)", owner, h["X-Delete-At"])
+	}
+	return time.Unix(at, 0), nil
+}
+
 // ReleaseLease implements bank.Bank.
 func (b *Bank) ReleaseLease(ctx context.Context, owner string) error {
 	obj, err := leaseName(owner)

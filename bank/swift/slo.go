@@ -226,19 +226,28 @@ func (b *Bank) DeletePrefix(ctx context.Context, prefix string) error {
 		return err
 	}
 	for _, c := range []string{b.objects, b.segments} {
-		var names []string
-		err := b.retry(ctx, "list "+c, func() error {
-			var err error
-			names, err = b.conn.ObjectNamesAll(ctx, c, &ncw.ObjectsOpts{Prefix: p[1:]})
-			return err
-		})
-		if err != nil {
+		if err := b.deletePrefixIn(ctx, c, p[1:]); err != nil {
 			return fmt.Errorf("swift bank: delete prefix %s: %w", prefix, err)
 		}
-		for _, n := range names {
-			if err := b.deleteObject(ctx, c, n); err != nil {
-				return fmt.Errorf("swift bank: delete prefix %s: %w", prefix, err)
-			}
+	}
+	return nil
+}
+
+// deletePrefixIn deletes the objects of container whose names start with
+// prefix.
+func (b *Bank) deletePrefixIn(ctx context.Context, container, prefix string) error {
+	var names []string
+	err := b.retry(ctx, "list "+container, func() error {
+		var err error
+		names, err = b.conn.ObjectNamesAll(ctx, container, &ncw.ObjectsOpts{Prefix: prefix})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := b.deleteObject(ctx, container, n); err != nil {
+			return err
 		}
 	}
 	return nil

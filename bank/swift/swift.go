@@ -194,17 +194,15 @@ func statusOf(err error) int {
 }
 
 // Put implements bank.Bank: one PUT for an object up to one segment, a
-// static large object above.
+// static large object above. The segments of a large object replaced by
+// this Put are deleted after it; those of one replaced by a small object
+// only with the object's Delete (or its prefix's).
 func (b *Bank) Put(ctx context.Context, key string, r io.Reader) error {
 	obj, err := name(key)
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("swift bank: put %s: %w", key, err)
-	}
-	old, err := b.head(ctx, b.objects, obj)
-	if err != nil && !errors.Is(err, bank.ErrNotFound) {
 		return fmt.Errorf("swift bank: put %s: %w", key, err)
 	}
 	// Small objects (most metadata) need no segment buffer.
@@ -220,9 +218,6 @@ func (b *Bank) Put(ctx context.Context, key string, r io.Reader) error {
 	}
 	if err != nil {
 		return fmt.Errorf("swift bank: put %s: %w", key, err)
-	}
-	if old.slo {
-		b.deleteSegments(ctx, old.segments)
 	}
 	return nil
 }
@@ -249,7 +244,18 @@ func (b *Bank) putStream(ctx context.Context, obj string, head []byte, r io.Read
 		b.release(buf)
 		return rerr
 	}
-	return b.putLarge(ctx, obj, buf, r)
+	old, err := b.head(ctx, b.objects, obj)
+	if err != nil && !errors.Is(err, bank.ErrNotFound) {
+		b.release(buf)
+		return err
+	}
+	if err := b.putLarge(ctx, obj, buf, r); err != nil {
+		return err
+	}
+	if old.slo {
+		b.deleteSegments(ctx, old.segments)
+	}
+	return nil
 }
 
 func (b *Bank) putSmall(ctx context.Context, obj string, data []byte) error {
@@ -308,7 +314,8 @@ func (b *Bank) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("swift bank: delete %s: %w", key, err)
 	}
 	if info.slo {
-		b.deleteSegments(ctx, info.segments)
+		// Every upload's segments of this key, replaced ones included.
+		return b.deletePrefixIn(ctx, b.segments, obj+"/")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package localdir
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,8 @@ const (
 	MaxChunkSize         = 256 << 20 // 256 MiB
 	DefaultInstanceDepth = 2
 	MaxInstanceDepth     = 32
+	DefaultUploads       = 4 // chunks uploaded at once
+	MaxUploads           = 64
 )
 
 // Options configure a Plugin built directly, without a .conf file.
@@ -37,6 +40,9 @@ type Options struct {
 	// and searches; 0 lists the roots only. (New defaults it to
 	// DefaultInstanceDepth; NewPlugin takes it as given.)
 	InstanceDepth int
+	// Uploads is how many chunks go to the bank at once (memory: one chunk
+	// more than that); 0 means DefaultUploads.
+	Uploads int
 }
 
 // Plugin protects local directories. It holds only its configuration and is
@@ -45,6 +51,7 @@ type Plugin struct {
 	roots     []string // absolute, clean, symlinks resolved
 	chunkSize int64
 	depth     int
+	uploads   int
 }
 
 var (
@@ -88,6 +95,13 @@ func New(cfg *conf.File) (protection.Plugin, error) {
 	}
 	opts.InstanceDepth = depth
 
+	if opts.Uploads, err = cfg.Int(Section, "upload_concurrency", DefaultUploads); err != nil {
+		return nil, err
+	}
+	if opts.Uploads < 1 || opts.Uploads > MaxUploads {
+		return nil, cfg.Errorf(Section, "upload_concurrency", "must be between 1 and %d, got %d", MaxUploads, opts.Uploads)
+	}
+
 	return NewPlugin(opts)
 }
 
@@ -96,7 +110,7 @@ func NewPlugin(opts Options) (*Plugin, error) {
 	if len(opts.AllowedRoots) == 0 {
 		return nil, errors.New("localdir: no allowed roots")
 	}
-	p := &Plugin{chunkSize: opts.ChunkSize, depth: opts.InstanceDepth}
+	p := &Plugin{chunkSize: opts.ChunkSize, depth: opts.InstanceDepth, uploads: cmp.Or(opts.Uploads, DefaultUploads)}
 	if p.chunkSize == 0 {
 		p.chunkSize = DefaultChunkSize
 	}

@@ -1,7 +1,6 @@
 package localdir
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -86,9 +85,9 @@ func (p *Plugin) protectDir(ctx context.Context, hc *protection.HookContext, log
 	prog := progress{hc.Progress}
 	prog.total(total)
 
-	// One buffer, reused for every chunk: no bigger than a chunk, nor than
-	// the largest file.
-	buf := make([]byte, max(1, min(p.chunkSize, largest)))
+	// Buffers no bigger than a chunk, nor than the largest file, reused for
+	// every chunk.
+	up := newUploader(ctx, hc.Bank, prog, p.uploads, max(1, min(p.chunkSize, largest)))
 	md := &Metadata{Path: hc.Resource.Name, ChunkSize: p.chunkSize}
 	for i := range entries {
 		e := &entries[i]
@@ -100,7 +99,8 @@ func (p *Plugin) protectDir(ctx context.Context, hc *protection.HookContext, log
 		case kindSkipped:
 			md.Skipped++
 		case kindFile:
-			if err := storeFile(ctx, hc, log, prog, dir, e, buf, &md.Chunks); err != nil {
+			if err := storeFile(ctx, hc, log, prog, up, dir, e, &md.Chunks); err != nil {
+				up.wait()
 				return nil, err
 			}
 			md.Files++
@@ -108,6 +108,9 @@ func (p *Plugin) protectDir(ctx context.Context, hc *protection.HookContext, log
 		}
 	}
 
+	if err := up.wait(); err != nil {
+		return nil, err
+	}
 	m := &Manifest{Version: manifestVersion, Path: hc.Resource.Name, ChunkSize: p.chunkSize, Entries: entries}
 	if md.ManifestSHA256, err = putManifest(ctx, hc, m); err != nil {
 		return nil, err
@@ -196,11 +199,11 @@ func describeType(t fs.FileMode) string {
 }
 
 // storeFile streams the file of e into data objects, numbered on from
-// *chunks, and fills in e's chunks, size and checksum. At most the size seen
-// by scan is read; if the file changed meanwhile, what was actually read is
-// recorded and noted.
-func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger, prog progress,
-	dir string, e *Entry, buf []byte, chunks *int) error {
+// *chunks and uploaded by up, and fills in e's chunks, size and checksum. At
+// most the size seen by scan is read; if the file changed meanwhile, what
+// was actually read is recorded and noted.
+func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger, prog progress, up *uploader,
+	dir string, e *Entry, chunks *int) error {
 	name := filepath.Join(dir, e.relPath())
 	f, err := openNoFollow(name)
 	if err != nil {
@@ -220,18 +223,21 @@ func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger
 	r := io.LimitReader(f, listed)
 	var read int64
 	for {
+		buf, err := up.buffer()
+		if err != nil {
+			return err
+		}
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
 			data := buf[:n]
 			sum := sha256.Sum256(data)
 			whole.Write(data)
 			*chunks++
-			if err := hc.Bank.Put(ctx, hc.DataKey(dataObject(*chunks)), bytes.NewReader(data)); err != nil {
-				return fmt.Errorf("store chunk %d of %s: %w", *chunks, name, transientIf(err))
-			}
+			up.put(hc.DataKey(dataObject(*chunks)), data, buf)
 			e.Chunks = append(e.Chunks, Chunk{N: *chunks, Size: int64(n), SHA256: hex.EncodeToString(sum[:])})
 			read += int64(n)
-			prog.done(int64(n))
+		} else {
+			up.bufs <- buf
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break

@@ -428,7 +428,11 @@ func TestFileChangingWhileRead(t *testing.T) {
 			fi, _ := os.Stat(filepath.Join(e.root, "f"))
 			en := Entry{Path: "f", Kind: kindFile, Size: listed, MTime: fi.ModTime()}
 			chunks := 0
-			if err := storeFile(context.Background(), hc, testLog(t), progress{prog}, e.root, &en, make([]byte, 16), &chunks); err != nil {
+			up := newUploader(context.Background(), hc.Bank, progress{prog}, 2, 16)
+			if err := storeFile(context.Background(), hc, testLog(t), progress{prog}, up, e.root, &en, &chunks); err != nil {
+				t.Fatal(err)
+			}
+			if err := up.wait(); err != nil {
 				t.Fatal(err)
 			}
 			read := min(listed, 100)

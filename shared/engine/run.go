@@ -194,7 +194,7 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 		Parameters: op.Parameters.For(t.Resource), CheckpointID: op.CheckpointID, ProviderID: op.ProviderID,
 		ProjectID: op.ProjectID, RestoreID: op.RestoreID, RestoreTarget: op.RestoreTarget,
 		SourceCheckpointID: op.SourceCheckpointID,
-		Bank:               bank.Owned{Bank: p.Bank, Owner: op.ID}, Progress: prog, NewResources: newResources{e.rdb, k.newres},
+		Bank:               bank.NewOwned(p.Bank, op.ID, min(e.cfg.LeaseTTL/4, 30*time.Second)), Progress: prog, NewResources: newResources{e.rdb, k.newres},
 		Status: statusReporter{e.rdb, k.rstatus, k.rreason},
 		Log:    e.log.With("op", op.ID, "hook", t.Hook().String(), "resource", t.Resource.StatusKey()),
 	}
@@ -232,7 +232,6 @@ func safeCall(ctx context.Context, fn protection.HookFunc, hc *protection.HookCo
 	}()
 	return fn(ctx, hc)
 }
-
 
 // watch flushes progress and renews the lease while a hook runs.
 func (e *Engine) watch(ctx context.Context, cancel context.CancelCauseFunc, op *Operation, p *provider.Provider, prog *progress) (stop func()) {

@@ -44,7 +44,7 @@ type rig struct {
 	bank      bank.Bank // the same container, through a client of the test's own
 }
 
-func newRig(t *testing.T, args ...string) *rig {
+func newRig(t testing.TB, args ...string) *rig {
 	sw := swifttest.Start(t)
 	r := &rig{sw: sw, container: sw.Config().Container, provider: uuid.NewString(), root: t.TempDir()}
 	provDir := t.TempDir()
@@ -63,7 +63,7 @@ func newRig(t *testing.T, args ...string) *rig {
 }
 
 // start runs a pouch serve of the rig; it is killed at the end of the test.
-func (r *rig) start(t *testing.T) *pouchtest.Server {
+func (r *rig) start(t testing.TB) *pouchtest.Server {
 	t.Helper()
 	s := pouchtest.Start(t, r.args)
 	t.Cleanup(func() {
@@ -79,7 +79,7 @@ func (r *rig) start(t *testing.T) *pouchtest.Server {
 }
 
 // directory writes dir with one file of size pseudo-random bytes.
-func (r *rig) directory(t *testing.T, name string, size int64) string {
+func (r *rig) directory(t testing.TB, name string, size int64) string {
 	t.Helper()
 	dir := filepath.Join(r.root, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -97,7 +97,7 @@ func (r *rig) directory(t *testing.T, name string, size int64) string {
 }
 
 // protect plans dir and starts a checkpoint of it; it returns its id.
-func (r *rig) protect(t *testing.T, s *pouchtest.Server, dir string) string {
+func (r *rig) protect(t testing.TB, s *pouchtest.Server, dir string) string {
 	t.Helper()
 	var plan struct{ Plan struct{ ID string } }
 	s.Must(t, http.MethodPost, "/v1/"+project+"/plans", project, map[string]any{"plan": map[string]any{
@@ -115,14 +115,14 @@ type checkpointView struct {
 	ResourcesReason map[string]string `json:"resources_reason"`
 }
 
-func (r *rig) checkpoint(t *testing.T, s *pouchtest.Server, id string) checkpointView {
+func (r *rig) checkpoint(t testing.TB, s *pouchtest.Server, id string) checkpointView {
 	t.Helper()
 	var out struct{ Checkpoint checkpointView }
 	s.Must(t, http.MethodGet, "/v1/"+project+"/providers/"+r.provider+"/checkpoints/"+id, project, nil, &out)
 	return out.Checkpoint
 }
 
-func (r *rig) dataKeys(t *testing.T, id string) []string {
+func (r *rig) dataKeys(t testing.TB, id string) []string {
 	t.Helper()
 	keys, err := r.bank.List(t.Context(), bank.ListOptions{Prefix: checkpoint.DataPrefix(id) + "resource-data/"})
 	if err != nil {
@@ -132,7 +132,7 @@ func (r *rig) dataKeys(t *testing.T, id string) []string {
 }
 
 // tick invokes the tick function as the cron connector does.
-func tick(t *testing.T, s *pouchtest.Server) {
+func tick(t testing.TB, s *pouchtest.Server) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/function/tick", nil)
 	req.Header.Set("X-Connector", "cron-connector")
