@@ -33,7 +33,7 @@ func benchSize(b *testing.B) int64 {
 // and the ratios (target: Pouch >= 0.9 of the CLI).
 func BenchmarkProtectVsSwiftCLI(b *testing.B) {
 	size := benchSize(b)
-	r := newRig(b)
+	r := newRig(b, "")
 	dir := r.directory(b, "bench", size)
 	file := filepath.Join(dir, "big.bin")
 	want := treetest.Snapshot(b, dir)

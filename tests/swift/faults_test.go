@@ -24,6 +24,10 @@ import (
 	"github.com/pouchdp/pouch/tests/swifttest"
 )
 
+// sloChunks: 4 MiB segments, so that each 8 MiB chunk is a static large
+// object and the faults hit segments and manifests too.
+const sloChunks = "segment_size = 4194304\n"
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	pouchtest.Cleanup()
@@ -33,8 +37,8 @@ func TestMain(m *testing.M) {
 const project = "demo"
 
 // rig is Pouch's binary on a real Swift and a real redis-server: a provider
-// protecting directories under root into a container of its own, with 8 MiB
-// chunks in 4 MiB segments, so each chunk is a static large object.
+// protecting directories under root, in 8 MiB chunks, into a container of
+// its own. bankConf adds to the bank's section (e.g. a segment size).
 type rig struct {
 	sw        *swifttest.Swift
 	container string
@@ -44,13 +48,13 @@ type rig struct {
 	bank      bank.Bank // the same container, through a client of the test's own
 }
 
-func newRig(t testing.TB, args ...string) *rig {
+func newRig(t testing.TB, bankConf string, args ...string) *rig {
 	sw := swifttest.Start(t)
 	r := &rig{sw: sw, container: sw.Config().Container, provider: uuid.NewString(), root: t.TempDir()}
 	provDir := t.TempDir()
 	conf := "[provider]\nname = Directories into Swift\nid = " + r.provider +
 		"\nplugin = pouch-local-directory-plugin\nbank = pouch-swift-bank-plugin\nenabled = True\n\n" +
-		sw.ProviderConf(r.container, "segment_size = 4194304\n") +
+		sw.ProviderConf(r.container, bankConf) +
 		"\n[local_directory_plugin]\nallowed_roots = " + r.root + "\nchunk_size = 8388608\n"
 	if err := os.WriteFile(filepath.Join(provDir, "swift.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -154,7 +158,7 @@ func tick(t testing.TB, s *pouchtest.Server) {
 // plugin's delete hooks remove the partial data, segments included.
 func TestKillMidProtect(t *testing.T) {
 	const ttl = 4 * time.Second
-	r := newRig(t, "-lease-ttl", ttl.String(), "-lease-renew", "1s")
+	r := newRig(t, sloChunks, "-lease-ttl", ttl.String(), "-lease-renew", "1s")
 	dir := r.directory(t, "app", 200<<20)
 	a := r.start(t)
 	id := r.protect(t, a, dir)
@@ -216,7 +220,7 @@ func TestKillMidProtect(t *testing.T) {
 // checkpoint ends available, a verification reads every chunk back and
 // checks it, and a restore gives the same bytes.
 func TestProxyRestartDuringUpload(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, sloChunks)
 	dir := r.directory(t, "app", 300<<20)
 	s := r.start(t)
 	id := r.protect(t, s, dir)
