@@ -21,6 +21,9 @@ var (
 	// ErrLeaseLost: the writer's operation no longer holds its lease, so
 	// it may not write (see Owned).
 	ErrLeaseLost = errors.New("bank: operation lost its lease")
+	// ErrUnavailable: the bank's service did not answer, or kept failing,
+	// through every retry; the request may succeed later.
+	ErrUnavailable = errors.New("bank: unavailable")
 )
 
 // Sort orders of List.

@@ -35,8 +35,8 @@ func (b *Bank) retry(ctx context.Context, what string, f func() error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		if err = f(); err == nil || !transient(err) || attempt >= b.cfg.Attempts {
-			if err != nil && attempt > 1 {
-				return fmt.Errorf("%s: after %d attempts: %w", what, attempt, err)
+			if err != nil && transient(err) {
+				return fmt.Errorf("%s: after %d attempts: %w: %w", what, attempt, bank.ErrUnavailable, err)
 			}
 			return err
 		}

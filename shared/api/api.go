@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pouchdp/pouch/bank"
 	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/engine"
 	"github.com/pouchdp/pouch/shared/policy"
@@ -228,6 +229,9 @@ func (a *API) status(ctx context.Context, err error) (int, string) {
 	case errors.Is(err, auth.ErrUnavailable):
 		a.Log.ErrorContext(ctx, "identity service unavailable", "err", err)
 		return http.StatusServiceUnavailable, "The identity service is unavailable; try again later."
+	case errors.Is(err, bank.ErrUnavailable):
+		a.Log.ErrorContext(ctx, "bank unavailable", "err", err)
+		return http.StatusServiceUnavailable, "The provider's bank is unavailable; try again later."
 	case errors.As(err, &oq):
 		return http.StatusRequestEntityTooLarge, oq.Error()
 	case errors.As(err, &mbe):
