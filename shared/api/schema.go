@@ -282,9 +282,11 @@ func better(a, b *jsonschema.ValidationError) bool {
 	return kindText(a.ErrorKind) < kindText(b.ErrorKind)
 }
 
-var english = message.NewPrinter(language.English)
+// english prints schema errors; built on first use, which keeps it out of a
+// function's cold start.
+var english = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
 
-func kindText(k jsonschema.ErrorKind) string { return k.LocalizedString(english) }
+func kindText(k jsonschema.ErrorKind) string { return k.LocalizedString(english()) }
 
 // describe writes the error e of the body doc in Nova's and Karbor's words:
 // "Invalid input for field/attribute <path>. Value: <value>. <what is
