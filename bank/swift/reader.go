@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	ncw "github.com/ncw/swift/v2"
 
@@ -38,14 +39,32 @@ func (r *reader) open() error {
 	}
 	var body io.ReadCloser
 	var hdr ncw.Headers
-	err := r.b.retry(r.ctx, "get "+r.obj, func() error {
-		resp, rh, err := r.b.call(r.ctx, ncw.RequestOpts{Container: r.b.objects, ObjectName: r.obj, Operation: "GET", Headers: h})
-		if err != nil {
-			return err
+	get := func() error {
+		return r.b.retry(r.ctx, "get "+r.obj, func() error {
+			resp, rh, err := r.b.call(r.ctx, ncw.RequestOpts{Container: r.b.objects, ObjectName: r.obj, Operation: "GET", Headers: h})
+			if err != nil {
+				return err
+			}
+			body, hdr = resp.Body, rh
+			return nil
+		})
+	}
+	err := get()
+	// An object server answers 404 for an object being overwritten when a
+	// newer PUT removes the file it was about to open (seen with one
+	// replica; with more, the proxy asks the others). Ask again before
+	// saying it is missing.
+	for _, wait := range []time.Duration{50 * time.Millisecond, 150 * time.Millisecond} {
+		if statusOf(err) != http.StatusNotFound || r.etag != "" {
+			break
 		}
-		body, hdr = resp.Body, rh
-		return nil
-	})
+		select {
+		case <-time.After(wait):
+		case <-r.ctx.Done():
+			return r.ctx.Err()
+		}
+		err = get()
+	}
 	switch code := statusOf(err); {
 	case code == http.StatusNotFound && r.etag == "":
 		return fmt.Errorf("%s: %w", r.obj, bank.ErrNotFound)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pouchdp/pouch/shared/embedded"
+	"github.com/pouchdp/pouch/shared/invoke"
 	"github.com/pouchdp/pouch/shared/standalone"
 )
 
@@ -84,6 +85,15 @@ func serve(args []string) int {
 		return 2
 	}
 	cfg.Access = def.Access
+	if cfg.Invoker, err = invoke.ConfigFromEnv(os.LookupEnv); err != nil {
+		fmt.Fprintf(os.Stderr, "pouch: %v\n", err)
+		return 2
+	}
+	ic := &cfg.Invoker
+	fs.StringVar(&ic.Kind, "invoker", ic.Kind, "how hooks are dispatched: local (in this process), openfaas or lambda [POUCH_INVOKER]")
+	fs.StringVar(&ic.OpenFaaS.Gateway, "gateway", ic.OpenFaaS.Gateway, "openfaas: gateway URL (default: this server, whose /async-function queue runs the hooks) [POUCH_GATEWAY]")
+	fs.StringVar(&ic.OpenFaaS.Mode, "invoke-mode", ic.OpenFaaS.Mode, "openfaas: async (the gateway queues hooks; default) or sync [POUCH_INVOKE_MODE]")
+	fs.StringVar(&ic.OpenFaaS.CallbackURL, "callback-url", ic.OpenFaaS.CallbackURL, "openfaas async: X-Callback-Url for each hook's result [POUCH_CALLBACK_URL]")
 	fs.StringVar(&cfg.Access.Strategy, "auth-strategy", def.Access.Strategy, "noauth (token user:project, every caller an admin) or keystone [POUCH_AUTH_STRATEGY]")
 	k := &cfg.Access.Keystone
 	fs.StringVar(&k.URL, "keystone-url", k.URL, "Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 [POUCH_KEYSTONE_URL]")
@@ -94,6 +104,8 @@ func serve(args []string) int {
 	fs.StringVar(&k.ProjectDomain, "keystone-project-domain", k.ProjectDomain, "the service project's domain name [POUCH_KEYSTONE_PROJECT_DOMAIN]")
 	fs.DurationVar(&k.CacheTTL, "keystone-cache-ttl", k.CacheTTL, "how long a validated token is trusted (bounds how late a revocation is seen; negative: no cache) [POUCH_KEYSTONE_CACHE_TTL]")
 	fs.StringVar(&cfg.Access.PolicyFile, "policy-file", def.Access.PolicyFile, "oslo.policy YAML or JSON file overriding Karbor's default rules [POUCH_POLICY_FILE]")
+	fs.DurationVar(&cfg.Engine.LeaseTTL, "lease-ttl", def.Engine.LeaseTTL, "bank lease of an operation: one whose process dies is reaped (error, data cleaned) this long after [POUCH_LEASE_TTL]")
+	fs.DurationVar(&cfg.Engine.LeaseRenew, "lease-renew", def.Engine.LeaseRenew, "how often a running hook renews its operation's lease [POUCH_LEASE_RENEW]")
 	fs.DurationVar(&cfg.Schedule.MinInterval, "trigger-min-interval", 0, "shortest interval between two firings of a trigger (default 1h, Karbor's min_interval)")
 	fs.DurationVar(&cfg.Schedule.MinWindow, "trigger-min-window", 0, "smallest trigger window, also the default window (default 15m)")
 	fs.DurationVar(&cfg.Schedule.MaxWindow, "trigger-max-window", 0, "largest trigger window (default 30m)")
@@ -102,6 +114,10 @@ func serve(args []string) int {
 	}
 	if k.Password == "" {
 		k.Password = def.Access.Keystone.Password
+	}
+	if cfg.Engine.LeaseRenew >= cfg.Engine.LeaseTTL {
+		fmt.Fprintf(os.Stderr, "pouch: -lease-renew (%s) must be shorter than -lease-ttl (%s)\n", cfg.Engine.LeaseRenew, cfg.Engine.LeaseTTL)
+		return 2
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {

@@ -201,28 +201,6 @@ func TestNamespacesInfoHealth(t *testing.T) {
 	}
 }
 
-func TestNotImplementedRoutes(t *testing.T) {
-	srv := newServer(t)
-	tests := []struct{ method, path string }{
-		{http.MethodPost, "/system/functions"},
-		{http.MethodPut, "/system/functions"},
-		{http.MethodDelete, "/system/functions"},
-		{http.MethodPost, "/system/scale-function/tick"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			resp, body := do(t, tt.method, srv.URL+tt.path, strings.NewReader(`{"service":"x"}`), nil)
-			if resp.StatusCode != http.StatusNotImplemented {
-				t.Fatalf("status %d, want 501", resp.StatusCode)
-			}
-			var e struct{ Error string }
-			if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, "not implemented") {
-				t.Errorf("body %s (%v), want a JSON error saying not implemented", body, err)
-			}
-		})
-	}
-}
-
 func TestProxy(t *testing.T) {
 	srv := newServer(t)
 	tests := []struct {
