@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops what start.sh DIR started, by the PIDs it wrote, and waits for them to exit.
-# Removes nothing.
+# Stops what start.sh DIR started, by the PIDs it wrote, with their children (a Swift
+# server's workers, which a SIGKILLed parent would leave behind), and waits for them to
+# exit. Removes nothing.
 set -uo pipefail
 [ $# -eq 1 ] || { echo "usage: stop.sh DIR" >&2; exit 2; }
 dir=$1
@@ -8,7 +9,9 @@ pids=()
 for f in "$dir"/*.pid; do
   [ -f "$f" ] || continue
   pid=$(cat "$f")
-  kill "$pid" 2>/dev/null && pids+=("$pid")
+  for p in $(pgrep -P "$pid") "$pid"; do
+    kill "$p" 2>/dev/null && pids+=("$p")
+  done
   rm -f "$f"
 done
 for _ in $(seq 1 100); do
