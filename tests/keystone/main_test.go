@@ -1,7 +1,6 @@
 package keystone_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pouchdp/pouch/tests/envfile"
 )
 
 // keystone is the private Keystone of the package, with its fixtures.
@@ -108,7 +109,7 @@ func startKeystone() (*keystone, error) {
 		}
 		return nil, fmt.Errorf("start.sh: %v\n%s", err, out.String())
 	}
-	env, err := readEnv(filepath.Join(dir, "env"))
+	env, err := envfile.Read(filepath.Join(dir, "env"))
 	if err != nil {
 		return nil, err
 	}
@@ -126,22 +127,6 @@ func startKeystone() (*keystone, error) {
 func atof(s string) float64 {
 	f, _ := strconv.ParseFloat(s, 64)
 	return f
-}
-
-func readEnv(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	env := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	return env, sc.Err()
 }
 
 func secret() string {

@@ -1,7 +1,6 @@
 package swifttest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	ncw "github.com/ncw/swift/v2"
 
 	"github.com/pouchdp/pouch/bank/swift"
+	"github.com/pouchdp/pouch/tests/envfile"
 )
 
 // Swift is a running private Swift.
@@ -73,27 +73,11 @@ func start() (*Swift, error) {
 		}
 		return nil, fmt.Errorf("start.sh: %v\n%s", err, out.String())
 	}
-	env, err := readEnv(filepath.Join(dir, "env"))
+	env, err := envfile.Read(filepath.Join(dir, "env"))
 	if err != nil {
 		return nil, err
 	}
 	return &Swift{AuthURL: env["SWIFT_AUTH_URL"], User: env["SWIFT_USER"], Key: env["SWIFT_KEY"], Dir: dir, Env: env}, nil
-}
-
-func readEnv(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	env := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	return env, sc.Err()
 }
 
 // Config is a bank configuration in a new container of its own.
