@@ -29,67 +29,26 @@ type segment struct {
 	Size int64  `json:"size_bytes"`
 }
 
-// objectInfo is what a HEAD says about an object.
-type objectInfo struct {
-	etag     string
-	md5      string // content MD5 (Pouch's metadata, or the ETag of a plain object)
-	slo      bool
-	segments []segment // of a static large object, read only when needed
-}
-
-// head reads an object's metadata; bank.ErrNotFound if there is none. For a
-// static large object it reads the manifest too (to delete its segments).
-func (b *Bank) head(ctx context.Context, container, obj string) (objectInfo, error) {
+// isSLO reports whether obj is a static large object (a HEAD);
+// bank.ErrNotFound if there is no such object.
+func (b *Bank) isSLO(ctx context.Context, obj string) (bool, error) {
 	var h ncw.Headers
 	err := b.retry(ctx, "head "+obj, func() error {
 		var err error
-		_, h, err = b.conn.Object(ctx, container, obj)
+		_, h, err = b.conn.Object(ctx, b.objects, obj)
 		return err
 	})
 	if statusOf(err) == http.StatusNotFound {
-		return objectInfo{}, fmt.Errorf("%s: %w", obj, bank.ErrNotFound)
+		return false, fmt.Errorf("%s: %w", obj, bank.ErrNotFound)
 	}
 	if err != nil {
-		return objectInfo{}, err
+		return false, err
 	}
-	info := objectInfo{etag: strings.Trim(h["Etag"], `"`), md5: h[hdrMD5], slo: strings.EqualFold(h[hdrSLO], "true")}
-	if info.md5 == "" && !info.slo {
-		info.md5 = info.etag
-	}
-	if info.slo {
-		info.segments, err = b.manifest(ctx, obj)
-	}
-	return info, err
+	return strings.EqualFold(h[hdrSLO], "true"), nil
 }
 
-// manifest reads the segments of a static large object.
-func (b *Bank) manifest(ctx context.Context, obj string) ([]segment, error) {
-	var segs []struct {
-		Name  string `json:"name"`
-		Hash  string `json:"hash"`
-		Bytes int64  `json:"bytes"`
-	}
-	err := b.retry(ctx, "manifest "+obj, func() error {
-		resp, _, err := b.call(ctx, ncw.RequestOpts{Container: b.objects, ObjectName: obj, Operation: "GET",
-			Parameters: url.Values{"multipart-manifest": {"get"}}})
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		return json.NewDecoder(resp.Body).Decode(&segs)
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]segment, len(segs))
-	for i, s := range segs {
-		out[i] = segment{Path: s.Name, ETag: s.Hash, Size: s.Bytes}
-	}
-	return out, nil
-}
-
-// deleteSegments removes segments of a replaced or deleted object. A
-// failure only leaves garbage in the segments container: it is logged.
+// deleteSegments removes the segments of an upload that failed. A failure
+// only leaves garbage in the segments container: it is logged.
 func (b *Bank) deleteSegments(ctx context.Context, segs []segment) {
 	for _, s := range segs {
 		container, obj, ok := strings.Cut(strings.TrimPrefix(s.Path, "/"), "/")
@@ -113,11 +72,11 @@ type upload struct {
 	err  error
 }
 
-// putLarge writes a static large object: first holds the first segment's
-// bytes, r the rest. Segments go up in parallel, each from its own buffer;
+// putLarge writes a static large object and returns the prefix of its
+// segments: first holds the first segment's bytes, r the rest. Segments go up in parallel, each from its own buffer;
 // reading waits for a free buffer, so memory stays bounded. The whole
 // content's MD5 goes into the manifest's metadata.
-func (b *Bank) putLarge(ctx context.Context, obj string, first []byte, r io.Reader) error {
+func (b *Bank) putLarge(ctx context.Context, obj string, first []byte, r io.Reader) (string, error) {
 	u := &upload{b: b, obj: obj, prefix: obj + "/" + uuid.NewString() + "/"}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -165,9 +124,9 @@ func (b *Bank) putLarge(ctx context.Context, obj string, first []byte, r io.Read
 	}
 	if err != nil {
 		b.deleteSegments(context.WithoutCancel(ctx), u.segs)
-		return err
+		return "", err
 	}
-	return nil
+	return u.prefix, nil
 }
 
 // start uploads segment i (the first n bytes of buf) in the background and
@@ -226,7 +185,7 @@ func (b *Bank) DeletePrefix(ctx context.Context, prefix string) error {
 		return err
 	}
 	for _, c := range []string{b.objects, b.segments} {
-		if err := b.deletePrefixIn(ctx, c, p[1:]); err != nil {
+		if err := b.deletePrefixIn(ctx, c, p[1:], ""); err != nil {
 			return fmt.Errorf("swift bank: delete prefix %s: %w", prefix, err)
 		}
 	}
@@ -234,8 +193,8 @@ func (b *Bank) DeletePrefix(ctx context.Context, prefix string) error {
 }
 
 // deletePrefixIn deletes the objects of container whose names start with
-// prefix.
-func (b *Bank) deletePrefixIn(ctx context.Context, container, prefix string) error {
+// prefix, but for those under keep (if not empty).
+func (b *Bank) deletePrefixIn(ctx context.Context, container, prefix, keep string) error {
 	var names []string
 	err := b.retry(ctx, "list "+container, func() error {
 		var err error
@@ -246,6 +205,9 @@ func (b *Bank) deletePrefixIn(ctx context.Context, container, prefix string) err
 		return err
 	}
 	for _, n := range names {
+		if keep != "" && strings.HasPrefix(n, keep) {
+			continue
+		}
 		if err := b.deleteObject(ctx, container, n); err != nil {
 			return err
 		}

@@ -244,16 +244,18 @@ func (b *Bank) putStream(ctx context.Context, obj string, head []byte, r io.Read
 		b.release(buf)
 		return rerr
 	}
-	old, err := b.head(ctx, b.objects, obj)
+	wasSLO, err := b.isSLO(ctx, obj)
 	if err != nil && !errors.Is(err, bank.ErrNotFound) {
 		b.release(buf)
 		return err
 	}
-	if err := b.putLarge(ctx, obj, buf, r); err != nil {
+	prefix, err := b.putLarge(ctx, obj, buf, r)
+	if err != nil || !wasSLO {
 		return err
 	}
-	if old.slo {
-		b.deleteSegments(ctx, old.segments)
+	// The replaced object's segments: every other upload's under the key.
+	if err := b.deletePrefixIn(ctx, b.segments, obj+"/", prefix); err != nil {
+		b.cfg.Log.WarnContext(ctx, "segments of a replaced object not deleted", "object", obj, "err", err)
 	}
 	return nil
 }
@@ -303,7 +305,7 @@ func (b *Bank) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	info, err := b.head(ctx, b.objects, obj)
+	slo, err := b.isSLO(ctx, obj)
 	if errors.Is(err, bank.ErrNotFound) {
 		return nil
 	}
@@ -313,9 +315,9 @@ func (b *Bank) Delete(ctx context.Context, key string) error {
 	if err := b.deleteObject(ctx, b.objects, obj); err != nil {
 		return fmt.Errorf("swift bank: delete %s: %w", key, err)
 	}
-	if info.slo {
+	if slo {
 		// Every upload's segments of this key, replaced ones included.
-		return b.deletePrefixIn(ctx, b.segments, obj+"/")
+		return b.deletePrefixIn(ctx, b.segments, obj+"/", "")
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger
 			e.Chunks = append(e.Chunks, Chunk{N: *chunks, Size: int64(n), SHA256: hex.EncodeToString(sum[:])})
 			read += int64(n)
 		} else {
-			up.bufs <- buf
+			up.free(buf)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break

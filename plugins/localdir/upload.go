@@ -41,13 +41,16 @@ func (u *uploader) buffer() ([]byte, error) {
 	}
 }
 
+// free gives back a buffer that holds nothing to store.
+func (u *uploader) free(buf []byte) { u.bufs <- buf }
+
 // put stores data (a prefix of buf) under key in the background and frees
 // buf when done. The first failure stops the others.
 func (u *uploader) put(key string, data, buf []byte) {
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()
-		defer func() { u.bufs <- buf }()
+		defer u.free(buf)
 		if err := u.bank.Put(u.ctx, key, bytes.NewReader(data)); err != nil {
 			u.cancel(fmt.Errorf("store %s: %w", key, transientIf(err)))
 			return
