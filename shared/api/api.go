@@ -71,8 +71,15 @@ type API struct {
 // Caller is who sent a request.
 type Caller = auth.Identity
 
+// scope is who calls, for protectables and operations. Only a Keystone
+// token (one that expires) is passed on: noauth's "user:project" is not a
+// credential any cloud takes.
 func scope(c *Caller) protection.Scope {
-	return protection.Scope{ProjectID: c.ProjectID, UserID: c.UserID, AuthToken: c.Token}
+	s := protection.Scope{ProjectID: c.ProjectID, UserID: c.UserID}
+	if !c.ExpiresAt.IsZero() {
+		s.AuthToken = c.Token
+	}
+	return s
 }
 
 // Error is an API error with its HTTP status.

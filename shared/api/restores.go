@@ -1,12 +1,18 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/protection"
 	"github.com/pouchdp/pouch/shared/store"
 )
 
@@ -65,7 +71,13 @@ func (a *API) createRestore(r *http.Request, c *Caller) (any, error) {
 		RestoreTarget: b.RestoreTarget, Parameters: b.Parameters, Status: model.RestoreInProgress,
 		ResourcesStatus: map[string]string{}, ResourcesReason: map[string]string{}, CreatedAt: now, UpdatedAt: now}
 	rs, err = startRecorded(a, r, a.Store.Restores, rs, rs.ID,
-		func() error { return a.Engine.Restore(r.Context(), rs, scope(c), c.IsAdmin) },
+		func() error {
+			s, err := a.restoreScope(r.Context(), c, pid, b)
+			if err != nil {
+				return err
+			}
+			return a.Engine.Restore(r.Context(), rs, s, c.IsAdmin)
+		},
 		func(rs *model.Restore, err error) {
 			rs.Status = model.RestoreFail
 			rs.ResourcesReason = map[string]string{"restore": err.Error()}
@@ -136,4 +148,38 @@ func showRecord[T, V any](a *API, r *http.Request, c *Caller, t *store.Table[T],
 		return nil, err
 	}
 	return map[string]any{key: view(v)}, nil
+}
+
+// restoreScope is who a restore acts as: the caller, or, for a provider
+// whose plugins act in a cloud and a restore_target that is a Keystone URL
+// with restore_auth, a token of that Keystone (so that no password is kept).
+func (a *API) restoreScope(ctx context.Context, c *Caller, providerID string, b restoreBody) (protection.Scope, error) {
+	s := scope(c)
+	if b.RestoreTarget == nil || b.RestoreAuth == nil || !isURL(*b.RestoreTarget) || !a.actsInCloud(providerID) {
+		return s, nil
+	}
+	tok, err := auth.LoginFrom(*b.RestoreTarget, b.RestoreAuth, c.ProjectID).Token(ctx, &http.Client{Timeout: 30 * time.Second})
+	if err != nil {
+		return s, fmt.Errorf("restore_auth: %w", err)
+	}
+	s.AuthToken, s.AuthURL = tok, *b.RestoreTarget
+	return s, nil
+}
+
+func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
+
+// actsInCloud reports whether a plugin of the provider acts in a cloud.
+func (a *API) actsInCloud(providerID string) bool {
+	p, err := a.Providers.Get(providerID)
+	if err != nil {
+		return false
+	}
+	for _, t := range p.ResourceTypes() {
+		if pl, ok := p.Plugin(t); ok {
+			if _, ok := pl.(protection.CloudPlugin); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -325,46 +325,60 @@ func (k *Keystone) serviceToken(ctx context.Context, stale string) (string, erro
 // passwordAuth authenticates the service's user with its password under
 // scope (a project, or a trust): the token and Keystone's answer.
 func (k *Keystone) passwordAuth(ctx context.Context, scope map[string]any) (string, *tokenBody, error) {
-	body := map[string]any{"auth": map[string]any{
-		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
-			"user": map[string]any{"name": k.cfg.User, "password": k.cfg.Password,
-				"domain": map[string]any{"name": k.cfg.UserDomain}}}},
-		"scope": scope}}
-	data, err := json.Marshal(body)
-	if err != nil {
-		return "", nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.base+"/auth/tokens?nocatalog", bytes.NewReader(data))
-	if err != nil {
-		return "", nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := k.client.Do(req)
+	tok, tb, status, err := passwordToken(ctx, k.client, k.base, k.cfg.User, k.cfg.Password, k.cfg.UserDomain, scope)
 	if err != nil {
 		k.log.WarnContext(ctx, "keystone unreachable", "err", err)
 		return "", nil, fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
 	}
+	if status != http.StatusCreated {
+		k.log.ErrorContext(ctx, "keystone refused the service credentials", "status", status,
+			"user", k.cfg.User, "scope", scope)
+		return "", nil, fmt.Errorf("%w: authenticate the service as %s: keystone answered %d",
+			ErrUnavailable, k.cfg.User, status)
+	}
+	return tok, tb, nil
+}
+
+// passwordToken asks the Keystone at base (its v3 URL) for a token of user
+// under scope. A status other than 201 is returned, not an error; errors
+// are of transport or of an answer that cannot be read.
+func passwordToken(ctx context.Context, client *http.Client, base, user, password, userDomain string, scope map[string]any) (string, *tokenBody, int, error) {
+	body := map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+			"user": map[string]any{"name": user, "password": password,
+				"domain": map[string]any{"name": userDomain}}}},
+		"scope": scope}}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/auth/tokens?nocatalog", bytes.NewReader(data))
+	if err != nil {
+		return "", nil, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", nil, 0, err
+	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
+		return "", nil, 0, err
 	}
 	if resp.StatusCode != http.StatusCreated {
-		k.log.ErrorContext(ctx, "keystone refused the service credentials", "status", resp.StatusCode,
-			"user", k.cfg.User, "scope", scope, "body", snippet(rb))
-		return "", nil, fmt.Errorf("%w: authenticate the service as %s: keystone answered %s",
-			ErrUnavailable, k.cfg.User, resp.Status)
+		return "", nil, resp.StatusCode, nil
 	}
 	var tb tokenBody
 	if err := json.Unmarshal(rb, &tb); err != nil {
-		return "", nil, fmt.Errorf("%w: authenticate the service: %w", ErrUnavailable, err)
+		return "", nil, 0, err
 	}
 	tok := resp.Header.Get("X-Subject-Token")
 	if tok == "" {
-		return "", nil, fmt.Errorf("%w: authenticate the service: no token in keystone's answer", ErrUnavailable)
+		return "", nil, 0, errors.New("no token in keystone's answer")
 	}
-	return tok, &tb, nil
+	return tok, &tb, resp.StatusCode, nil
 }
 
 // parseTime reads Keystone's times: ISO 8601, UTC when no zone is given

@@ -53,6 +53,10 @@ func load(path string, env func(string) (string, bool)) (*File, error) {
 	return &File{path: path, ini: f, env: env}, nil
 }
 
+// LookupEnv reads the environment the file's ${VAR} references read (the
+// process's, unless the file was loaded with another).
+func (f *File) LookupEnv(key string) (string, bool) { return f.env(key) }
+
 // Path is the file's path.
 func (f *File) Path() string { return f.path }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/pouchdp/pouch/shared/checkpoint"
 	"github.com/pouchdp/pouch/shared/graph"
 	"github.com/pouchdp/pouch/shared/model"
+	"github.com/pouchdp/pouch/shared/protection"
 )
 
 // CopyStatusFinished marks, in a copy's extra_info copy_status, a checkpoint
@@ -68,7 +69,7 @@ func (e *Engine) copyOne(ctx context.Context, col *checkpoint.Collection, src *m
 	if err != nil {
 		return "", err
 	}
-	op := e.newOperation(model.OpCopy, p, src.ProjectID)
+	op := e.newOperation(model.OpCopy, p, src.ProjectID, protection.Scope{})
 	op.SourceCheckpointID, op.PlanID, op.Parameters = src.ID, src.ProtectionPlan.ID, params
 	if err := e.guard(ctx, src.ID, op.ID, false); err != nil {
 		return "", err

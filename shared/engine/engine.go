@@ -140,8 +140,14 @@ type Operation struct {
 	RecordID      string           `json:"record_id,omitempty"`
 	RestoreTarget string           `json:"restore_target,omitempty"`
 	Parameters    model.Parameters `json:"parameters,omitempty"`
-	LogID         string           `json:"log_id"`
-	StartedAt     time.Time        `json:"started_at"`
+	// AuthToken and AuthURL are the caller's credentials, handed to every
+	// hook (protection.Credentials). They live as long as the operation's
+	// Redis keys; a token expiring before the operation ends makes the
+	// hooks that still need the cloud fail.
+	AuthToken string    `json:"auth_token,omitempty"`
+	AuthURL   string    `json:"auth_url,omitempty"`
+	LogID     string    `json:"log_id"`
+	StartedAt time.Time `json:"started_at"`
 }
 
 // ProtectRequest asks for a checkpoint of a plan.
@@ -215,7 +221,7 @@ func (e *Engine) Protect(ctx context.Context, req ProtectRequest) (*model.Checkp
 	if err := e.ValidateResources(ctx, p, model.OpProtect, g.Resources()); err != nil {
 		return nil, err
 	}
-	op := e.newOperation(model.OpProtect, p, plan.ProjectID)
+	op := e.newOperation(model.OpProtect, p, plan.ProjectID, req.Scope)
 	op.PlanID = plan.ID
 	op.Parameters = plan.Parameters
 	if req.ExtraInfo["created_by"] == "operation-engine" {
@@ -329,7 +335,7 @@ func (e *Engine) readCheckpoint(ctx context.Context, req readRequest) error {
 	if err := e.ValidateResources(ctx, p, req.Type, g.Resources()); err != nil {
 		return err
 	}
-	op := e.newOperation(req.Type, p, req.ProjectID)
+	op := e.newOperation(req.Type, p, req.ProjectID, req.Scope)
 	op.CheckpointID, op.RecordID, op.Parameters = cp.ID, req.RecordID, req.Parameters
 	if req.Type == model.OpRestore {
 		op.RestoreID = req.RecordID
@@ -387,7 +393,7 @@ func (e *Engine) deleteCheckpoint(ctx context.Context, providerID, checkpointID 
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", cp.ID, err)
 	}
-	op := e.newOperation(model.OpDelete, p, cp.ProjectID)
+	op := e.newOperation(model.OpDelete, p, cp.ProjectID, s)
 	op.CheckpointID, op.PlanID, op.Cleanup = cp.ID, cp.ProtectionPlan.ID, cleanup
 	if err := e.guard(ctx, cp.ID, op.ID, true); err != nil {
 		return nil, err
@@ -487,9 +493,9 @@ func notFound(err error) error {
 	return err
 }
 
-func (e *Engine) newOperation(t model.OperationType, p *provider.Provider, project string) *Operation {
+func (e *Engine) newOperation(t model.OperationType, p *provider.Provider, project string, s protection.Scope) *Operation {
 	return &Operation{ID: uuid.NewString(), Type: t, ProviderID: p.ID, ProjectID: project,
-		LogID: uuid.NewString(), StartedAt: e.now().UTC()}
+		LogID: uuid.NewString(), StartedAt: e.now().UTC(), AuthToken: s.AuthToken, AuthURL: s.AuthURL}
 }
 
 // start writes the operation log, stores the DAG and dispatches the first

@@ -416,11 +416,12 @@ func (e *Engine) reap(ctx context.Context, id string, s *state) (bool, error) {
 // A restore's or verification's record just fails.
 func (e *Engine) cleanAfter(ctx context.Context, op *Operation) {
 	var err error
+	s := protection.Scope{ProjectID: op.ProjectID, AuthToken: op.AuthToken, AuthURL: op.AuthURL}
 	switch {
 	case op.Type == model.OpProtect, op.Type == model.OpCopy:
-		_, err = e.deleteCheckpoint(ctx, op.ProviderID, op.CheckpointID, protection.Scope{}, true, true)
+		_, err = e.deleteCheckpoint(ctx, op.ProviderID, op.CheckpointID, s, true, true)
 	case op.Type == model.OpDelete && !op.Cleanup:
-		_, err = e.deleteCheckpoint(ctx, op.ProviderID, op.CheckpointID, protection.Scope{}, true, false)
+		_, err = e.deleteCheckpoint(ctx, op.ProviderID, op.CheckpointID, s, true, false)
 	}
 	if errors.Is(err, ErrNotFound) {
 		return

@@ -193,8 +193,8 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 		OperationID: op.ID, Operation: op.Type, Hook: t.Hook(), Resource: t.Resource,
 		Parameters: op.Parameters.For(t.Resource), CheckpointID: op.CheckpointID, ProviderID: op.ProviderID,
 		ProjectID: op.ProjectID, RestoreID: op.RestoreID, RestoreTarget: op.RestoreTarget,
-		SourceCheckpointID: op.SourceCheckpointID,
-		Bank:               bank.NewOwned(p.Bank, op.ID, min(e.cfg.LeaseTTL/4, 30*time.Second)), Progress: prog, NewResources: newResources{e.rdb, k.newres},
+		SourceCheckpointID: op.SourceCheckpointID, Credentials: protection.Credentials{Token: op.AuthToken, AuthURL: op.AuthURL},
+		Bank: bank.NewOwned(p.Bank, op.ID, min(e.cfg.LeaseTTL/4, 30*time.Second)), Progress: prog, NewResources: newResources{e.rdb, k.newres},
 		Status: statusReporter{e.rdb, k.rstatus, k.rreason},
 		Log:    e.log.With("op", op.ID, "hook", t.Hook().String(), "resource", t.Resource.StatusKey()),
 	}

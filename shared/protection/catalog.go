@@ -86,12 +86,29 @@ func (c *Catalog) Show(ctx context.Context, s Scope, t, id string) (model.Resour
 	return model.Resource{}, fmt.Errorf("%w: %s %s", ErrNotFound, t, id)
 }
 
+// dependentOrder is the order of types in a resource's dependents, as
+// Karbor answers (a server's image before its volumes); other types follow
+// by name.
+var dependentOrder = []string{"OS::Keystone::Project", "OS::Nova::Server", "OS::Glance::Image",
+	"OS::Cinder::Volume", "OS::Manila::Share", "OS::Neutron::Network", "OS::Trove::Instance", "OS::Kubernetes::Pod"}
+
+func rank(t string) int {
+	if i := slices.Index(dependentOrder, t); i >= 0 {
+		return i
+	}
+	return len(dependentOrder)
+}
+
 // Dependents returns what r depends on: the union, over protectables whose
-// parent types include r's type, of their dependents of r. A protectable that
-// fails is logged and contributes nothing, as in Karbor.
+// parent types include r's type, of their dependents of r, without
+// duplicates, by type in dependentOrder. A protectable that fails is logged
+// and contributes nothing, as in Karbor.
 func (c *Catalog) Dependents(ctx context.Context, s Scope, r model.Resource) ([]model.Resource, error) {
 	var out []model.Resource
-	for _, t := range c.Types() {
+	seen := map[model.ResourceKey]bool{}
+	types := c.Types()
+	slices.SortStableFunc(types, func(a, b string) int { return rank(a) - rank(b) })
+	for _, t := range types {
 		for _, p := range c.byType[t] {
 			if !slices.Contains(p.ParentTypes(), r.Type) {
 				continue
@@ -104,7 +121,12 @@ func (c *Catalog) Dependents(ctx context.Context, s Scope, r model.Resource) ([]
 				c.log.WarnContext(ctx, "dependent resources failed", "type", t, "parent", r.StatusKey(), "err", err)
 				continue
 			}
-			out = append(out, rs...)
+			for _, d := range rs {
+				if !seen[d.Key()] {
+					seen[d.Key()] = true
+					out = append(out, d)
+				}
+			}
 		}
 	}
 	return out, nil

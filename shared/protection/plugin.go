@@ -89,6 +89,14 @@ type Validator interface {
 	Validate(ctx context.Context, r model.Resource) error
 }
 
+// CloudPlugin is implemented by plugins that act in an OpenStack cloud
+// with the operation's Credentials. A restore through a provider with one,
+// whose restore_target is a Keystone URL and which carries restore_auth,
+// logs in there before it starts; its hooks act with that token.
+type CloudPlugin interface {
+	ActsInCloud()
+}
+
 // Factory builds a plugin from its provider's configuration file.
 type Factory func(cfg *conf.File) (Plugin, error)
 
@@ -160,11 +168,13 @@ type HookContext struct {
 	SourceCheckpointID string
 	// RestoreTarget is the restore's restore_target, if any.
 	RestoreTarget string
-	Bank          bank.Bank
-	Progress      Progress
-	NewResources  NewResources
-	Status        StatusReporter
-	Log           *slog.Logger
+	// Credentials are what the hook acts with in the cloud.
+	Credentials  Credentials
+	Bank         bank.Bank
+	Progress     Progress
+	NewResources NewResources
+	Status       StatusReporter
+	Log          *slog.Logger
 	// Attempt counts from 1; more than 1 when a transient error is retried.
 	Attempt int
 }
