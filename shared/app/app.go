@@ -15,6 +15,11 @@ import (
 	"github.com/pouchdp/pouch/bank/swift"
 	"github.com/pouchdp/pouch/plugins/localdir"
 	"github.com/pouchdp/pouch/plugins/noop"
+	"github.com/pouchdp/pouch/plugins/openstack/image"
+	"github.com/pouchdp/pouch/plugins/openstack/network"
+	"github.com/pouchdp/pouch/plugins/openstack/project"
+	"github.com/pouchdp/pouch/plugins/openstack/server"
+	"github.com/pouchdp/pouch/plugins/openstack/volume"
 	"github.com/pouchdp/pouch/shared/api"
 	"github.com/pouchdp/pouch/shared/auth"
 	"github.com/pouchdp/pouch/shared/engine"
@@ -77,6 +82,13 @@ func Plugins(rec noop.Recorder) protection.Registry {
 		"pouch-noop-protection-plugin":  noop.New(rec),
 		"karbor-noop-protection-plugin": noop.New(rec),
 		"pouch-local-directory-plugin":  localdir.New,
+
+		"karbor-image-protection-plugin":   image.New,
+		"karbor-volume-protection-plugin":  volume.New,
+		"karbor-volume-snapshot-plugin":    volume.NewSnapshot,
+		"karbor-server-protection-plugin":  server.New,
+		"karbor-network-protection-plugin": network.New,
+		"pouch-project-protection-plugin":  project.New,
 	}
 }
 

@@ -22,6 +22,11 @@ import (
 type Options struct {
 	Auth   api.Authenticator // nil: noauth
 	Policy api.Policy        // nil: Karbor's defaults
+	// Env adds variables to the provider files' environment (and to the
+	// plugins', e.g. OS_* credentials).
+	Env map[string]string
+	// Providers adds provider files (name → text) to the shipped ones.
+	Providers map[string]string
 }
 
 // Env is Pouch assembled on a private redis-server and served by httptest.
@@ -58,10 +63,19 @@ func New(tb testing.TB, o Options) *Env {
 	if _, err := provider.WriteDefaults(provDir); err != nil {
 		tb.Fatal(err)
 	}
+	for name, text := range o.Providers {
+		if err := os.WriteFile(filepath.Join(provDir, name), []byte(text), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	env := map[string]string{"POUCH_DATA_DIR": e.DataDir, "POUCH_ALLOWED_ROOTS": e.Root}
+	for k, v := range o.Env {
+		env[k] = v
+	}
 	e.Inv = invoke.NewLocal(8, e.Log)
 	a, err := app.New(context.Background(), app.Config{
 		RedisAddr: addr, ProvidersDir: provDir,
-		Env:    app.EnvWith(map[string]string{"POUCH_DATA_DIR": e.DataDir, "POUCH_ALLOWED_ROOTS": e.Root}),
+		Env:    app.EnvWith(env),
 		Engine: engine.Config{RetryBase: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond},
 		Auth:   o.Auth, Policy: o.Policy,
 	}, e.Inv, e.Log)
