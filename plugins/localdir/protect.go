@@ -87,7 +87,7 @@ func (p *Plugin) protectDir(ctx context.Context, hc *protection.HookContext, log
 
 	// Buffers no bigger than a chunk, nor than the largest file, reused for
 	// every chunk.
-	up := newUploader(ctx, hc.Bank, prog, p.uploads, max(1, min(p.chunkSize, largest)))
+	up := bank.NewUploader(ctx, hc.Bank, p.uploads, max(1, min(p.chunkSize, largest)), prog.done)
 	md := &Metadata{Path: hc.Resource.Name, ChunkSize: p.chunkSize}
 	for i := range entries {
 		e := &entries[i]
@@ -100,7 +100,7 @@ func (p *Plugin) protectDir(ctx context.Context, hc *protection.HookContext, log
 			md.Skipped++
 		case kindFile:
 			if err := storeFile(ctx, hc, log, prog, up, dir, e, &md.Chunks); err != nil {
-				up.wait()
+				up.Wait()
 				return nil, err
 			}
 			md.Files++
@@ -108,8 +108,8 @@ func (p *Plugin) protectDir(ctx context.Context, hc *protection.HookContext, log
 		}
 	}
 
-	if err := up.wait(); err != nil {
-		return nil, err
+	if err := up.Wait(); err != nil {
+		return nil, transientIf(err)
 	}
 	m := &Manifest{Version: manifestVersion, Path: hc.Resource.Name, ChunkSize: p.chunkSize, Entries: entries}
 	if md.ManifestSHA256, err = putManifest(ctx, hc, m); err != nil {
@@ -202,7 +202,7 @@ func describeType(t fs.FileMode) string {
 // *chunks and uploaded by up, and fills in e's chunks, size and checksum. At
 // most the size seen by scan is read; if the file changed meanwhile, what
 // was actually read is recorded and noted.
-func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger, prog progress, up *uploader,
+func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger, prog progress, up *bank.Uploader,
 	dir string, e *Entry, chunks *int) error {
 	name := filepath.Join(dir, e.relPath())
 	f, err := openNoFollow(name)
@@ -223,9 +223,9 @@ func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger
 	r := io.LimitReader(f, listed)
 	var read int64
 	for {
-		buf, err := up.buffer()
+		buf, err := up.Buffer()
 		if err != nil {
-			return err
+			return transientIf(err)
 		}
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
@@ -233,11 +233,11 @@ func storeFile(ctx context.Context, hc *protection.HookContext, log *slog.Logger
 			sum := sha256.Sum256(data)
 			whole.Write(data)
 			*chunks++
-			up.put(hc.DataKey(dataObject(*chunks)), data, buf)
+			up.Put(hc.DataKey(dataObject(*chunks)), data, buf)
 			e.Chunks = append(e.Chunks, Chunk{N: *chunks, Size: int64(n), SHA256: hex.EncodeToString(sum[:])})
 			read += int64(n)
 		} else {
-			up.free(buf)
+			up.Free(buf)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break

@@ -428,11 +428,11 @@ func TestFileChangingWhileRead(t *testing.T) {
 			fi, _ := os.Stat(filepath.Join(e.root, "f"))
 			en := Entry{Path: "f", Kind: kindFile, Size: listed, MTime: fi.ModTime()}
 			chunks := 0
-			up := newUploader(context.Background(), hc.Bank, progress{prog}, 2, 16)
+			up := bank.NewUploader(context.Background(), hc.Bank, 2, 16, progress{prog}.done)
 			if err := storeFile(context.Background(), hc, testLog(t), progress{prog}, up, e.root, &en, &chunks); err != nil {
 				t.Fatal(err)
 			}
-			if err := up.wait(); err != nil {
+			if err := up.Wait(); err != nil {
 				t.Fatal(err)
 			}
 			read := min(listed, 100)
