@@ -6,6 +6,8 @@
 #   python3-openstackclient      `openstack data protection ...`)
 #   swift swift-proxy swift-object swift-object-expirer swift-container swift-account memcached
 #   python3-swiftclient          the Swift bank's suite (tests/swift starts its own all-in-one)
+# and then tests/openstack/setup.sh: Glance, Cinder, Nova, Neutron, Placement,
+# RabbitMQ for the OpenStack plugins' suite (tests/openstack).
 # As root it installs with apt-get, with a policy-rc.d that keeps the
 # packages from starting system services; otherwise it says what to run.
 # Idempotent and quick when all is there.
@@ -18,8 +20,9 @@ for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 
+openstack="$(dirname "$0")/openstack/setup.sh"
 if [ ${#need[@]} -eq 0 ]; then
-  exit 0
+  exec "$openstack"
 fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "tests/setup.sh: missing ${need[*]}; run: sudo apt-get install -y ${need[*]}" >&2
@@ -38,3 +41,4 @@ trap '[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
 # Wait for another apt run rather than fail on its lock.
 apt-get -o DPkg::Lock::Timeout=900 update -qq
 apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+"$openstack"

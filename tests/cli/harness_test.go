@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -124,26 +123,9 @@ func start(t *testing.T, roots string) *server {
 	requireClients(t)
 	redisAddr := redistest.Addr(t)
 	p := pouchtest.Start(t, []string{"-data-dir", t.TempDir(), "-redis", redisAddr}, "POUCH_ALLOWED_ROOTS="+roots)
-	cmd, direct := p.Cmd, p.URL
+	direct := p.URL
 	s := &server{direct: direct, logs: p.Logs, wires: map[string][]exchange{}}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			lines := strings.Split(strings.TrimRight(s.logs.String(), "\n"), "\n")
-			if len(lines) > 80 {
-				lines = append([]string{"..."}, lines[len(lines)-80:]...)
-			}
-			t.Logf("pouch serve log (end):\n%s", strings.Join(lines, "\n"))
-		}
-	})
+	t.Cleanup(func() { p.Stop(t) })
 	target, _ := url.Parse(direct)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.Transport = recorder{s}

@@ -6,20 +6,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pouchdp/pouch/tests/envfile"
+	"github.com/pouchdp/pouch/tests/stacktest"
 )
 
 // keystone is the private Keystone of the package, with its fixtures.
@@ -43,90 +39,44 @@ var (
 	ksOnce sync.Once
 	ks     *keystone
 	ksErr  error
-	ksSkip string // why the package skips: start.sh's packages are missing
-	ksDir  string
+	stack  = &stacktest.Stack{Script: "keystone", Require: "POUCH_REQUIRE_KEYSTONE", Timeout: 5 * time.Minute}
 )
-
-// errMissing: start.sh found its packages missing (its exit status 3).
-var errMissing = errors.New("Keystone's packages are missing")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if ksDir != "" {
-		if out, err := exec.Command("bash", filepath.Join(scriptDir(), "stop.sh"), ksDir).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "keystone: stop.sh: %v: %s\n", err, out)
-			code = 1
-		}
-		if os.Getenv("POUCH_KEEP_KEYSTONE_DIR") == "" {
-			os.RemoveAll(ksDir)
-		} else {
-			fmt.Fprintf(os.Stderr, "keystone: logs kept in %s\n", ksDir)
-		}
+	if err := stack.Stop(os.Getenv("POUCH_KEEP_KEYSTONE_DIR") != ""); err != nil {
+		fmt.Fprintf(os.Stderr, "keystone: %v\n", err)
+		code = 1
 	}
 	os.Exit(code)
 }
 
-// needKeystone returns the package's Keystone, started at the first call.
-// Without Keystone's packages it skips t, or fails it when
-// POUCH_REQUIRE_KEYSTONE is set.
+// needKeystone returns the package's Keystone, started at the first call,
+// with its fixtures. Without Keystone's packages it skips t, or fails it
+// when POUCH_REQUIRE_KEYSTONE is set.
 func needKeystone(t *testing.T) *keystone {
 	t.Helper()
-	ksOnce.Do(func() { ks, ksErr = startKeystone() })
-	switch {
-	case errors.Is(ksErr, errMissing) && os.Getenv("POUCH_REQUIRE_KEYSTONE") == "":
-		t.Skipf("%v (POUCH_REQUIRE_KEYSTONE=1 makes this a failure)", ksErr)
-	case ksErr != nil:
+	_, env := stack.Start(t)
+	ksOnce.Do(func() { ks, ksErr = newKeystone(env) })
+	if ksErr != nil {
 		t.Fatalf("keystone: %v", ksErr)
 	}
 	return ks
 }
 
-func scriptDir() string {
-	wd, _ := os.Getwd() // go test runs in the package directory
-	return wd
-}
-
-// startKeystone runs start.sh in a new temporary directory, watched by this
-// process's PID (its watchdog stops Keystone if the test binary dies), and
-// creates the fixtures.
-func startKeystone() (*keystone, error) {
-	dir, err := os.MkdirTemp("", "pouch-keystone-")
-	if err != nil {
-		return nil, err
-	}
-	ksDir = dir
+// newKeystone creates the fixtures in the Keystone start.sh started.
+func newKeystone(env map[string]string) (*keystone, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(scriptDir(), "start.sh"), dir, strconv.Itoa(os.Getpid()))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			return nil, fmt.Errorf("%w: %s", errMissing, strings.TrimSpace(out.String()))
-		}
-		return nil, fmt.Errorf("start.sh: %v\n%s", err, out.String())
-	}
-	env, err := envfile.Read(filepath.Join(dir, "env"))
-	if err != nil {
-		return nil, err
-	}
 	k := &keystone{url: env["KEYSTONE_URL"], startup: env["STARTUP_SECONDS"], projects: map[string]string{},
 		admin: &user{name: env["ADMIN_USER"], password: env["ADMIN_PASSWORD"], project: env["ADMIN_PROJECT"]}}
 	if err := k.fixtures(ctx); err != nil {
 		return nil, fmt.Errorf("fixtures: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "keystone: %s ready: start.sh %s s (MariaDB %s s, db_sync and bootstrap %s s, uwsgi %s s), fixtures %.1f s\n",
-		k.url, k.startup, env["MYSQL_SECONDS"], env["BOOTSTRAP_SECONDS"], env["UWSGI_SECONDS"],
-		time.Since(start).Seconds()-atof(k.startup))
+		k.url, k.startup, env["MYSQL_SECONDS"], env["BOOTSTRAP_SECONDS"], env["UWSGI_SECONDS"], time.Since(start).Seconds())
 	return k, nil
-}
-
-func atof(s string) float64 {
-	f, _ := strconv.ParseFloat(s, 64)
-	return f
 }
 
 func secret() string {

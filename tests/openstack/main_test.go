@@ -11,6 +11,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopKarbor()
 	pouchtest.Cleanup()
 	if err := openstacktest.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

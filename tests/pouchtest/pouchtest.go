@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,5 +184,27 @@ func WaitFor(tb testing.TB, what string, limit time.Duration, get func() (string
 			tb.Fatalf("%s: still %q after %s", what, state, limit)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Stop ends the server with SIGTERM (SIGKILL after 30 s) and, if tb failed,
+// logs the end of its output. Tests call it from t.Cleanup; tb may be nil
+// (a server shared by a whole test binary, stopped in TestMain).
+func (s *Server) Stop(tb testing.TB) {
+	s.Cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.Cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		s.Cmd.Process.Kill()
+		<-done
+	}
+	if tb != nil && tb.Failed() {
+		lines := strings.Split(strings.TrimRight(s.Logs.String(), "\n"), "\n")
+		if len(lines) > 80 {
+			lines = append([]string{"..."}, lines[len(lines)-80:]...)
+		}
+		tb.Logf("pouch serve log (end):\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -42,6 +42,8 @@ type Stack struct {
 	Reuse string
 	// Timeout bounds start.sh (0: 10 minutes).
 	Timeout time.Duration
+	// Prepare, if set, runs on the new directory before start.sh.
+	Prepare func(dir string) error
 
 	once    sync.Once
 	dir     string
@@ -83,12 +85,18 @@ func (s *Stack) start() {
 		return
 	}
 	s.dir, s.started = dir, true
+	if s.Prepare != nil {
+		if s.err = s.Prepare(dir); s.err != nil {
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), cmpOr(s.Timeout, 10*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", s.script("start.sh"), dir, strconv.Itoa(os.Getpid()))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = 10 * time.Second
+	began := time.Now()
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ExitCode() == 3 {
@@ -99,6 +107,8 @@ func (s *Stack) start() {
 		return
 	}
 	s.env, s.err = envfile.Read(filepath.Join(dir, "env"))
+	// CI's log keeps how long each stack took to come up.
+	fmt.Fprintf(os.Stderr, "%s/start.sh: ready in %.1f s under %s\n", s.Script, time.Since(began).Seconds(), dir)
 }
 
 func cmpOr(d, def time.Duration) time.Duration {

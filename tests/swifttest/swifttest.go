@@ -1,22 +1,19 @@
 package swifttest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	ncw "github.com/ncw/swift/v2"
 
 	"github.com/pouchdp/pouch/bank/swift"
-	"github.com/pouchdp/pouch/tests/envfile"
+	"github.com/pouchdp/pouch/tests/stacktest"
 )
 
 // Swift is a running private Swift.
@@ -26,58 +23,21 @@ type Swift struct {
 	Env                map[string]string // start.sh's DIR/env
 }
 
-var (
-	once    sync.Once
-	running *Swift
-	err     error
-)
-
-// errMissing: start.sh found the swift packages missing (exit status 3).
-var errMissing = errors.New("Swift's packages are missing (run tests/setup.sh)")
+// stack is the binary's Swift: its start.sh watchdog stops it, and removes
+// its directory (unless POUCH_KEEP_SWIFT_DIR is set), when the binary ends.
+var stack = &stacktest.Stack{Script: "swift", Require: "POUCH_REQUIRE_SWIFT", Timeout: 5 * time.Minute,
+	Prepare: func(dir string) error {
+		if os.Getenv("POUCH_KEEP_SWIFT_DIR") != "" {
+			return nil
+		}
+		return os.WriteFile(filepath.Join(dir, ".remove-on-exit"), nil, 0o600)
+	}}
 
 // Start returns the test binary's Swift, started at the first call.
 func Start(tb testing.TB) *Swift {
 	tb.Helper()
-	once.Do(func() { running, err = start() })
-	switch {
-	case errors.Is(err, errMissing) && os.Getenv("POUCH_REQUIRE_SWIFT") == "":
-		tb.Skipf("%v (POUCH_REQUIRE_SWIFT=1 makes this a failure)", err)
-	case err != nil:
-		tb.Fatalf("swift: %v", err)
-	}
-	return running
-}
-
-func scriptDir() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "swift")
-}
-
-func start() (*Swift, error) {
-	dir, err := os.MkdirTemp("", "pouch-swift-")
-	if err != nil {
-		return nil, err
-	}
-	if os.Getenv("POUCH_KEEP_SWIFT_DIR") == "" {
-		if err := os.WriteFile(filepath.Join(dir, ".remove-on-exit"), nil, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	cmd := exec.Command("bash", filepath.Join(scriptDir(), "start.sh"), dir, fmt.Sprint(os.Getpid()))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == 3 {
-			return nil, fmt.Errorf("%w: %s", errMissing, strings.TrimSpace(out.String()))
-		}
-		return nil, fmt.Errorf("start.sh: %v\n%s", err, out.String())
-	}
-	env, err := envfile.Read(filepath.Join(dir, "env"))
-	if err != nil {
-		return nil, err
-	}
-	return &Swift{AuthURL: env["SWIFT_AUTH_URL"], User: env["SWIFT_USER"], Key: env["SWIFT_KEY"], Dir: dir, Env: env}, nil
+	dir, env := stack.Start(tb)
+	return &Swift{AuthURL: env["SWIFT_AUTH_URL"], User: env["SWIFT_USER"], Key: env["SWIFT_KEY"], Dir: dir, Env: env}
 }
 
 // Config is a bank configuration in a new container of its own.
