@@ -1,20 +1,27 @@
 package openstack_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 )
 
-// instance is one row of "protectable instance list -f json" (where the
-// client prints dependent resources as a JSON text), or what "protectable
-// instance show -f json" prints (the API's instance).
+// instance is one row of "protectable instance list -f json", or what
+// "protectable instance show -f json" prints; the client prints dependent
+// resources as a JSON text.
 type instance struct {
-	ID                 string           `json:"Id"`
-	Type               string           `json:"Type"`
-	Name               string           `json:"Name"`
-	DependentResources string           `json:"Dependent resources"`
-	ShownID            string           `json:"id"`
-	Dependents         []map[string]any `json:"dependent_resources"`
+	ID         string `json:"Id"`
+	ShownID    string `json:"id"`
+	Dependents string `json:"dependent_resources"`
+}
+
+func (in instance) dependents(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := json.Unmarshal([]byte(in.Dependents), &out); err != nil {
+		t.Fatalf("dependent resources %q: %v", in.Dependents, err)
+	}
+	return out
 }
 
 // TestKarborProtectables are Karbor's fullstack PR3 (list instances), PR4
@@ -61,7 +68,7 @@ func TestKarborProtectables(t *testing.T) {
 	t.Run("PR5", func(t *testing.T) {
 		var got instance
 		k.osc(t, &got, "protectable", "instance", "show", "OS::Nova::Server", srv.ID)
-		deps := got.Dependents
+		deps := got.dependents(t)
 		if len(deps) < 2 || deps[0]["type"] != "OS::Glance::Image" || deps[1]["type"] != "OS::Cinder::Volume" ||
 			deps[1]["id"] != vol.ID || deps[0]["id"] != k.stack.Env["IMAGE_ID"] {
 			t.Errorf("dependent resources %v: want the image %s, then the volume %s", deps, k.stack.Env["IMAGE_ID"], vol.ID)
