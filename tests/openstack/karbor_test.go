@@ -215,3 +215,74 @@ func (k *karbor) waitCheckpoint(t *testing.T, provider, id string, limit time.Du
 	})
 	return cp
 }
+
+// planCreate makes a plan with the client: resources as "id=type=name"
+// items, parameters as JSON (nil: none). It returns the plan id.
+func (k *karbor) planCreate(t *testing.T, provider string, resources []string, params map[string]any) string {
+	t.Helper()
+	args := []string{"plan", "create", t.Name(), provider, strings.Join(resources, ",")}
+	if params != nil {
+		data, err := json.Marshal(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--parameters-json", string(data))
+	}
+	var plan map[string]any
+	k.osc(t, &plan, args...)
+	return fmt.Sprint(plan["id"])
+}
+
+// protect makes a checkpoint of plan with the client and waits until it is
+// available (failing t if it ends otherwise).
+func (k *karbor) protect(t *testing.T, provider, plan string) string {
+	t.Helper()
+	var cp map[string]any
+	k.osc(t, &cp, "checkpoint", "create", provider, plan)
+	id := fmt.Sprint(cp["id"])
+	if got := k.waitCheckpoint(t, provider, id, 15*time.Minute, "available", "error"); got["status"] != "available" {
+		t.Fatalf("checkpoint %s ended %v", id, got)
+	}
+	return id
+}
+
+// restore restores cp with the client, waits for the end and returns the
+// restore's resources_status; a restore that fails fails t.
+func (k *karbor) restore(t *testing.T, provider, cp string, params map[string]any) map[string]string {
+	t.Helper()
+	args := []string{"restore", "create", provider, cp}
+	if params != nil {
+		data, _ := json.Marshal(params)
+		args = append(args, "--parameters-json", string(data))
+	}
+	var rs map[string]any
+	k.osc(t, &rs, args...)
+	id := fmt.Sprint(rs["id"])
+	pouchtest.WaitFor(t, "restore "+id, 15*time.Minute, func() (string, bool) {
+		k.osc(t, &rs, "restore", "show", id)
+		st := fmt.Sprint(rs["status"])
+		return st, st == "success" || st == "fail"
+	})
+	status := map[string]string{}
+	if err := decodeField(rs["resources_status"], &status); err != nil {
+		t.Fatalf("restore %s: resources_status: %v", id, err)
+	}
+	if rs["status"] != "success" {
+		t.Fatalf("restore %s: %v", id, rs)
+	}
+	return status
+}
+
+// decodeField reads a field the client prints either as JSON or as a JSON
+// text.
+func decodeField(v any, out any) error {
+	data, ok := v.(string)
+	if !ok {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		data = string(raw)
+	}
+	return json.Unmarshal([]byte(data), out)
+}

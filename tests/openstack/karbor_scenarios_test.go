@@ -1,0 +1,211 @@
+package openstack_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/backups"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+
+	"github.com/pouchdp/pouch/plugins/openstack"
+)
+
+// backupsOf lists the Cinder backups of a volume (name → count).
+func (f *fixtures) backupsOf(volume string) map[string]int {
+	f.t.Helper()
+	sc, err := f.cl.BlockStorage()
+	f.must(err, "block storage")
+	pages, err := backups.ListDetail(sc, backups.ListDetailOpts{}).AllPages(f.t.Context())
+	f.must(err, "list backups")
+	all, err := backups.ExtractBackups(pages)
+	f.must(err, "list backups")
+	out := map[string]int{}
+	for _, b := range all {
+		if b.VolumeID == volume && b.Status != "deleting" {
+			out[b.Name]++
+		}
+	}
+	return out
+}
+
+// snapshotsOf lists the Cinder snapshots of a volume (name → count).
+func (f *fixtures) snapshotsOf(volume string) map[string]int {
+	f.t.Helper()
+	sc, err := f.cl.BlockStorage()
+	f.must(err, "block storage")
+	pages, err := snapshots.List(sc, snapshots.ListOpts{VolumeID: volume}).AllPages(f.t.Context())
+	f.must(err, "list snapshots")
+	all, err := snapshots.ExtractSnapshots(pages)
+	f.must(err, "list snapshots")
+	out := map[string]int{}
+	for _, s := range all {
+		if s.Status != "deleting" {
+			out[s.Name]++
+		}
+	}
+	return out
+}
+
+func total(m map[string]int) (n int) {
+	for _, c := range m {
+		n += c
+	}
+	return n
+}
+
+func volumeItem(id, name string) string { return id + "=OS::Cinder::Volume=" + name }
+
+// TestKarborCheckpoints are Karbor's fullstack C1 (checkpoint create with
+// backup parameters: one backup, named as asked), C4 (checkpoint show) and
+// C2 (checkpoint delete), with the OS Infra Provider on its Swift bank.
+func TestKarborCheckpoints(t *testing.T) {
+	k := needKarbor(t)
+	f := newFixtures(t, k.stack)
+	vol := f.volume(t.Name()+"-vol", 1, "")
+	plan := k.planCreate(t, osInfraSwift, []string{volumeItem(vol.ID, vol.Name)}, map[string]any{
+		"OS::Cinder::Volume":           map[string]any{"backup_mode": "full", "force": false},
+		"OS::Cinder::Volume#" + vol.ID: map[string]any{"backup_name": "volume-backup-" + vol.ID}})
+	cp := k.protect(t, osInfraSwift, plan)
+	t.Run("C1", func(t *testing.T) {
+		got := f.backupsOf(vol.ID)
+		if total(got) != 1 || got["volume-backup-"+vol.ID] != 1 {
+			t.Errorf("backups of the volume: %v, want exactly one named volume-backup-%s", got, vol.ID)
+		}
+	})
+	t.Run("C4", func(t *testing.T) {
+		var got map[string]any
+		k.osc(t, &got, "checkpoint", "show", osInfraSwift, cp)
+		if got["id"] != cp || got["status"] != "available" {
+			t.Errorf("checkpoint show: %v", got)
+		}
+	})
+	t.Run("C2", func(t *testing.T) {
+		k.run(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp)
+		k.waitCheckpoint(t, osInfraSwift, cp, 10*time.Minute, "deleted")
+		var list []map[string]any
+		k.osc(t, &list, "checkpoint", "list", osInfraSwift)
+		for _, c := range list {
+			if c["Id"] == cp {
+				t.Errorf("deleted checkpoint %s still listed: %v", cp, c)
+			}
+		}
+		if got := f.backupsOf(vol.ID); total(got) != 0 {
+			t.Errorf("backups left after the delete: %v", got)
+		}
+	})
+}
+
+// TestKarborBootFromVolume is Karbor's C7: a server booted from a volume
+// with another volume attached; a plan of the server alone backs up both
+// volumes (its dependencies).
+func TestKarborBootFromVolume(t *testing.T) {
+	k := needKarbor(t)
+	f := newFixtures(t, k.stack)
+	boot := f.volume(t.Name()+"-boot", 1, k.stack.Env["IMAGE_ID"])
+	data := f.volume(t.Name()+"-data", 1, "")
+	net, _ := f.network(t.Name()+"-net", "10.62.0.0/24")
+	srv := f.server(t.Name()+"-srv", "", boot.ID, net.ID)
+	f.attach(srv.ID, data.ID)
+	plan := k.planCreate(t, osInfraSwift, []string{srv.ID + "=OS::Nova::Server=" + srv.Name}, nil)
+	cp := k.protect(t, osInfraSwift, plan)
+	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
+	var list []map[string]any
+	k.osc(t, &list, "checkpoint", "list", osInfraSwift)
+	if !slices.ContainsFunc(list, func(c map[string]any) bool { return c["Id"] == cp }) {
+		t.Errorf("checkpoint %s not listed", cp)
+	}
+	for _, v := range []string{boot.ID, data.ID} {
+		if got := f.backupsOf(v); total(got) != 1 {
+			t.Errorf("backups of volume %s: %v, want 1", v, got)
+		}
+	}
+}
+
+// TestKarborVolumeSnapshot is Karbor's C9: the volume snapshot provider
+// makes one snapshot, named as asked.
+func TestKarborVolumeSnapshot(t *testing.T) {
+	k := needKarbor(t)
+	f := newFixtures(t, k.stack)
+	vol := f.volume(t.Name()+"-vol", 1, "")
+	plan := k.planCreate(t, osSnapshot, []string{volumeItem(vol.ID, vol.Name)}, map[string]any{
+		"OS::Cinder::Volume":           map[string]any{"force": false},
+		"OS::Cinder::Volume#" + vol.ID: map[string]any{"snapshot_name": "volume-snapshot-" + vol.ID}})
+	cp := k.protect(t, osSnapshot, plan)
+	got := f.snapshotsOf(vol.ID)
+	if total(got) != 1 || got["volume-snapshot-"+vol.ID] != 1 {
+		t.Errorf("snapshots of the volume: %v, want exactly one named volume-snapshot-%s", got, vol.ID)
+	}
+	k.run(t, "openstack", "data", "protection", "checkpoint", "delete", osSnapshot, cp)
+	k.waitCheckpoint(t, osSnapshot, cp, 10*time.Minute, "deleted")
+	if got := f.snapshotsOf(vol.ID); total(got) != 0 {
+		t.Errorf("snapshots left after the delete: %v", got)
+	}
+}
+
+// TestKarborRestoreVolume is Karbor's R5: a restore of a volume plan
+// succeeds with exactly one resources_status entry, the new volume's.
+func TestKarborRestoreVolume(t *testing.T) {
+	k := needKarbor(t)
+	f := newFixtures(t, k.stack)
+	vol := f.volume(t.Name()+"-vol", 1, "")
+	plan := k.planCreate(t, osInfraSwift, []string{volumeItem(vol.ID, vol.Name)}, nil)
+	cp := k.protect(t, osInfraSwift, plan)
+	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
+	status := k.restore(t, osInfraSwift, cp, nil)
+	for key := range status {
+		if id, ok := strings.CutPrefix(key, "OS::Cinder::Volume#"); ok {
+			t.Cleanup(func() { f.deleteVolume(id) })
+		}
+	}
+	if len(status) != 1 {
+		t.Fatalf("resources_status %v: want one entry", status)
+	}
+	for key, st := range status {
+		if !strings.HasPrefix(key, "OS::Cinder::Volume#") || key == "OS::Cinder::Volume#"+vol.ID || st != "available" {
+			t.Errorf("resources_status %v: want the NEW volume available", status)
+		}
+	}
+}
+
+// TestKarborRestoreNetwork is Karbor's R6: a network is protected, deleted
+// and restored.
+func TestKarborRestoreNetwork(t *testing.T) {
+	k := needKarbor(t)
+	f := newFixtures(t, k.stack)
+	net, _ := f.network(t.Name()+"-net", "10.63.0.0/24")
+	project := k.stack.Env["DEMO_PROJECT_ID"]
+	plan := k.planCreate(t, osInfraSwift, []string{project + "=OS::Neutron::Network=Network Topology"}, nil)
+	cp := k.protect(t, osInfraSwift, plan)
+	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
+	sc, err := f.cl.Network()
+	f.must(err, "network")
+	f.must(networks.Delete(t.Context(), sc, net.ID).ExtractErr(), "delete the network")
+	status := k.restore(t, osInfraSwift, cp, nil)
+	restored := ""
+	for key := range status {
+		if id, ok := strings.CutPrefix(key, "OS::Neutron::Network#"); ok {
+			t.Cleanup(func() { f.deleteNetwork(id) })
+			if n, err := networks.Get(t.Context(), sc, id).Extract(); err == nil && n.Name == net.Name {
+				restored = id
+			}
+		}
+	}
+	if restored == "" {
+		t.Errorf("no network named %s among the restored ones %v", net.Name, status)
+	}
+}
+
+// deleteNetwork deletes a network (and its subnets), ignoring one gone.
+func (f *fixtures) deleteNetwork(id string) {
+	sc, err := f.cl.Network()
+	if err != nil {
+		return
+	}
+	if err := networks.Delete(context.Background(), sc, id).ExtractErr(); err != nil && !openstack.IsNotFound(err) {
+		f.t.Logf("cleanup: delete network %s: %v", id, err)
+	}
+}
