@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
@@ -51,6 +52,13 @@ type protectable struct {
 }
 
 func (p *protectable) Type() string { return p.typ }
+
+// Key is the type and the cloud: protectables of several plugins and
+// providers acting in one cloud answer the same (protection.Keyed).
+func (p *protectable) Key() string {
+	c := p.cloud.cfg
+	return strings.Join([]string{p.typ, c.AuthURL, c.Region, c.Interface, c.Cloud}, "|")
+}
 
 // ParentTypes: a server depends on its image, volumes and network; the
 // project on everything.

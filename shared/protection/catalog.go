@@ -23,8 +23,24 @@ func NewCatalog(log *slog.Logger) *Catalog {
 	return &Catalog{byType: map[string][]Protectable{}, log: log}
 }
 
-// Add registers p.
-func (c *Catalog) Add(p Protectable) { c.byType[p.Type()] = append(c.byType[p.Type()], p) }
+// Keyed is implemented by protectables that answer the same as any other
+// with the same key (the same type in the same cloud, offered by several
+// plugins or providers): the catalog keeps one of them.
+type Keyed interface {
+	Key() string
+}
+
+// Add registers p, unless a protectable with the same Key is there already.
+func (c *Catalog) Add(p Protectable) {
+	if k, ok := p.(Keyed); ok {
+		for _, q := range c.byType[p.Type()] {
+			if qk, ok := q.(Keyed); ok && qk.Key() == k.Key() {
+				return
+			}
+		}
+	}
+	c.byType[p.Type()] = append(c.byType[p.Type()], p)
+}
 
 // Types lists the protectable types, sorted.
 func (c *Catalog) Types() []string {
