@@ -2,6 +2,7 @@ package openstack_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 
 	"github.com/pouchdp/pouch/plugins/openstack"
+	"github.com/pouchdp/pouch/tests/pouchtest"
 )
 
 // backupsOf lists the Cinder backups of a volume (name → count).
@@ -208,4 +210,64 @@ func (f *fixtures) deleteNetwork(id string) {
 	if err := networks.Delete(context.Background(), sc, id).ExtractErr(); err != nil && !openstack.IsNotFound(err) {
 		f.t.Logf("cleanup: delete network %s: %v", id, err)
 	}
+}
+
+// TestKarborRestoreTarget: a restore with restore_target and restore_auth
+// (the legacy client's --restore_target/--restore_username/--restore_password)
+// logs in to that Keystone and acts with the token it gets; wrong
+// credentials fail the restore with the reason, before any hook runs.
+func TestKarborRestoreTarget(t *testing.T) {
+	k := needKarbor(t)
+	project := k.stack.Env["DEMO_PROJECT_ID"]
+	plan := k.planCreate(t, osInfraSwift, []string{project + "=OS::Keystone::Project=" + k.stack.Env["DEMO_PROJECT"]}, nil)
+	cp := k.protect(t, osInfraSwift, plan)
+	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
+	for _, tc := range []struct {
+		name, password, status, reason string
+	}{
+		{"good credentials", k.stack.Env["DEMO_PASSWORD"], "success", ""},
+		{"wrong password", "not-the-password", "fail", "keystone refused the credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := k.run(t, "karbor", "restore-create", osInfraSwift, cp, "--restore_target", k.stack.Env["KEYSTONE_URL"],
+				"--restore_username", k.stack.Env["DEMO_USER"], "--restore_password", tc.password)
+			id := tableValue(t, out, "id")
+			var rs map[string]any
+			pouchtest.WaitFor(t, "restore "+id, 5*time.Minute, func() (string, bool) {
+				k.osc(t, &rs, "restore", "show", id)
+				st := fmt.Sprint(rs["status"])
+				return st, st == "success" || st == "fail"
+			})
+			var status, reasons map[string]string
+			if err := decodeField(rs["resources_status"], &status); err != nil {
+				t.Fatal(err)
+			}
+			if err := decodeField(rs["resources_reason"], &reasons); err != nil {
+				t.Fatal(err)
+			}
+			if rs["status"] != tc.status || rs["restore_target"] != k.stack.Env["KEYSTONE_URL"] {
+				t.Fatalf("restore %v, want %s", rs, tc.status)
+			}
+			if tc.status == "success" && status["OS::Keystone::Project#"+project] != "available" {
+				t.Errorf("resources_status %v: want the project available", status)
+			}
+			if tc.reason != "" && !strings.Contains(reasons["restore"], tc.reason) {
+				t.Errorf("resources_reason %v: want %q", reasons, tc.reason)
+			}
+		})
+	}
+}
+
+// tableValue reads a field of the legacy client's "| Property | Value |"
+// table.
+func tableValue(t *testing.T, out, field string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) >= 3 && strings.TrimSpace(cells[1]) == field {
+			return strings.TrimSpace(cells[2])
+		}
+	}
+	t.Fatalf("no %s in:\n%s", field, out)
+	return ""
 }
