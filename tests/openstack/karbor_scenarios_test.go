@@ -3,6 +3,7 @@ package openstack_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -218,8 +219,9 @@ func (f *fixtures) deleteNetwork(id string) {
 // credentials fail the restore with the reason, before any hook runs.
 func TestKarborRestoreTarget(t *testing.T) {
 	k := needKarbor(t)
-	project := k.stack.Env["DEMO_PROJECT_ID"]
-	plan := k.planCreate(t, osInfraSwift, []string{project + "=OS::Keystone::Project=" + k.stack.Env["DEMO_PROJECT"]}, nil)
+	f := newFixtures(t, k.stack)
+	vol := f.volume(t.Name()+"-vol", 1, "")
+	plan := k.planCreate(t, osInfraSwift, []string{volumeItem(vol.ID, vol.Name)}, nil)
 	cp := k.protect(t, osInfraSwift, plan)
 	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
 	for _, tc := range []struct {
@@ -248,8 +250,13 @@ func TestKarborRestoreTarget(t *testing.T) {
 			if rs["status"] != tc.status || rs["restore_target"] != k.stack.Env["KEYSTONE_URL"] {
 				t.Fatalf("restore %v, want %s", rs, tc.status)
 			}
-			if tc.status == "success" && status["OS::Keystone::Project#"+project] != "available" {
-				t.Errorf("resources_status %v: want the project available", status)
+			for key := range status {
+				if id, ok := strings.CutPrefix(key, "OS::Cinder::Volume#"); ok {
+					t.Cleanup(func() { f.deleteVolume(id) })
+				}
+			}
+			if tc.status == "success" && (len(status) != 1 || !slices.Contains(slices.Collect(maps.Values(status)), "available")) {
+				t.Errorf("resources_status %v: want the restored volume available", status)
 			}
 			if tc.reason != "" && !strings.Contains(reasons["restore"], tc.reason) {
 				t.Errorf("resources_reason %v: want %q", reasons, tc.reason)
