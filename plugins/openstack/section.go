@@ -54,10 +54,15 @@ func LoadMetadata(ctx context.Context, hc *protection.HookContext, v any) error 
 	return nil
 }
 
-// Protect runs a protect hook's work between the statuses: protecting
-// first, then available, or error when fn fails (the engine records fn's
-// error as the resource's reason).
-func Protect(ctx context.Context, hc *protection.HookContext, fn func() error) error {
+// MetadataKey is the bank key of a resource's metadata object in a
+// checkpoint, for a plugin reading another's.
+func MetadataKey(checkpointID, resourceID string) string {
+	return protection.ResourceDataKey(checkpointID, resourceID, metadataObject)
+}
+
+// Protecting runs the work of a protect hook before on_main: status
+// protecting first, error when fn fails.
+func Protecting(ctx context.Context, hc *protection.HookContext, fn func() error) error {
 	if err := PutStatus(ctx, hc, StatusProtecting); err != nil {
 		return err
 	}
@@ -67,7 +72,30 @@ func Protect(ctx context.Context, hc *protection.HookContext, fn func() error) e
 		}
 		return err
 	}
+	return nil
+}
+
+// Protect runs a protect hook's work between the statuses: protecting
+// first, then available, or error when fn fails (the engine records fn's
+// error as the resource's reason).
+func Protect(ctx context.Context, hc *protection.HookContext, fn func() error) error {
+	if err := Protecting(ctx, hc, fn); err != nil {
+		return err
+	}
 	return PutStatus(ctx, hc, StatusAvailable)
+}
+
+// VerifyStatus checks that the resource was protected: its status object
+// says available.
+func VerifyStatus(ctx context.Context, hc *protection.HookContext) error {
+	st, err := bank.GetBytes(ctx, hc.Bank, hc.DataKey(statusObject))
+	if err != nil {
+		return fmt.Errorf("read status of %s: %w", hc.Resource.StatusKey(), err)
+	}
+	if string(st) != StatusAvailable {
+		return fmt.Errorf("%w: %s was protected with status %q", protection.ErrInvalid, hc.Resource.StatusKey(), st)
+	}
+	return nil
 }
 
 // DeleteData removes every object (listed whole: a resource has few) of the resource's section except its

@@ -26,11 +26,13 @@ var ErrTimeout = errors.New("timed out")
 // and an error that ends the wait (a failure status, a 404).
 type Check func(ctx context.Context) (status string, done bool, err error)
 
-// Wait calls check every p.Interval until it is done, fails, or p.Timeout
-// passes. Transient cloud errors (5xx, broken connections) are retried
-// until the timeout.
+// Wait calls check until it is done, fails, or p.Timeout passes: after
+// 1 s, then twice as long each time up to p.Interval, so that a short wait
+// is not rounded up to a whole interval. Transient cloud errors (5xx,
+// broken connections) are retried until the timeout.
 func (p Poll) Wait(ctx context.Context, what string, check Check) error {
-	interval := cmpDur(p.Interval, 2*time.Second)
+	limit := cmpDur(p.Interval, 2*time.Second)
+	interval := min(time.Second, limit)
 	deadline := time.Now().Add(cmpDur(p.Timeout, 30*time.Minute))
 	last := ""
 	for {
@@ -54,6 +56,7 @@ func (p Poll) Wait(ctx context.Context, what string, check Check) error {
 			return context.Cause(ctx)
 		case <-t.C:
 		}
+		interval = min(2*interval, limit)
 	}
 }
 

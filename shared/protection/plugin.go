@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/pouchdp/pouch/bank"
 	"github.com/pouchdp/pouch/shared/conf"
@@ -207,6 +208,24 @@ func (hc *HookContext) StringParam(name, def string) string {
 		return fmt.Sprint(v)
 	}
 	return def
+}
+
+// BoolParam reads a boolean parameter (a JSON boolean, or a string such as
+// "true"), def when absent; anything else is an error wrapping ErrInvalid.
+func (hc *HookContext) BoolParam(name string, def bool) (bool, error) {
+	v, ok := hc.Parameters[name]
+	if !ok {
+		return def, nil
+	}
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case string:
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b, nil
+		}
+	}
+	return false, fmt.Errorf("%w: parameter %s: %v is not a boolean", ErrInvalid, name, v)
 }
 
 // CopyData is a copy operation's main hook for plugins whose data lives in

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/pouchdp/pouch/bank"
-	"github.com/pouchdp/pouch/shared/protection"
+	"github.com/pouchdp/pouch/plugins/openstack"
 )
 
 // Topology is what protect saves as the metadata object of a project's
@@ -221,7 +221,7 @@ func (t *Topology) FloatingIPsOf(portID string) []FloatingIP {
 // plugin's) passes its own hc.Bank and hc.CheckpointID.
 func Load(ctx context.Context, b bank.Bank, checkpointID, projectID string) (*Topology, error) {
 	var t Topology
-	key := protection.ResourceDataKey(checkpointID, projectID, "metadata")
+	key := openstack.MetadataKey(checkpointID, projectID)
 	if err := bank.GetJSON(ctx, b, key, &t); err != nil {
 		return nil, fmt.Errorf("read network topology of project %s: %w", projectID, err)
 	}

@@ -90,7 +90,7 @@ func (p *SnapshotPlugin) protect(ctx context.Context, hc *protection.HookContext
 			return err
 		}
 		if md.SnapshotID == "" {
-			force, err := boolParam(hc, "force", false)
+			force, err := hc.BoolParam("force", false)
 			if err != nil {
 				return err
 			}
@@ -165,7 +165,7 @@ func (p *SnapshotPlugin) delete(ctx context.Context, hc *protection.HookContext)
 
 // verify checks that the checkpoint's snapshot is available.
 func (p *SnapshotPlugin) verify(ctx context.Context, hc *protection.HookContext) error {
-	if err := verifyStatus(ctx, hc); err != nil {
+	if err := openstack.VerifyStatus(ctx, hc); err != nil {
 		return err
 	}
 	md, err := p.saved(ctx, hc)

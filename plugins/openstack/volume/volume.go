@@ -131,7 +131,7 @@ func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection
 // made from. A retried hook reuses its earlier attempt's snapshot, or
 // deletes it if it failed.
 func (p *Plugin) snapshot(ctx context.Context, hc *protection.HookContext) error {
-	return protecting(ctx, hc, func() error {
+	return openstack.Protecting(ctx, hc, func() error {
 		sc, err := p.client(ctx, hc)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (p *Plugin) earlierBackup(ctx context.Context, hc *protection.HookContext, 
 
 // createBackup starts the backup the parameters ask for.
 func (p *Plugin) createBackup(ctx context.Context, hc *protection.HookContext, sc *gophercloud.ServiceClient, md *Metadata) (string, error) {
-	force, err := boolParam(hc, "force", false)
+	force, err := hc.BoolParam("force", false)
 	if err != nil {
 		return "", err
 	}
@@ -365,7 +365,7 @@ func (p *Plugin) delete(ctx context.Context, hc *protection.HookContext) error {
 
 // verify checks that the checkpoint's backup is available.
 func (p *Plugin) verify(ctx context.Context, hc *protection.HookContext) error {
-	if err := verifyStatus(ctx, hc); err != nil {
+	if err := openstack.VerifyStatus(ctx, hc); err != nil {
 		return err
 	}
 	md, err := p.saved(ctx, hc)

@@ -34,26 +34,6 @@ func TestUnique(t *testing.T) {
 	}
 }
 
-func TestBoolParam(t *testing.T) {
-	for _, c := range []struct {
-		params  map[string]any
-		want    bool
-		invalid bool
-	}{
-		{nil, true, false},
-		{map[string]any{"force": false}, false, false},
-		{map[string]any{"force": "True"}, true, false},
-		{map[string]any{"force": "0"}, false, false},
-		{map[string]any{"force": "maybe"}, false, true},
-		{map[string]any{"force": 1.0}, false, true},
-	} {
-		got, err := boolParam(&protection.HookContext{Parameters: c.params}, "force", true)
-		if c.invalid != errors.Is(err, protection.ErrInvalid) || (!c.invalid && got != c.want) {
-			t.Errorf("boolParam(%v) = %v, %v; want %v (invalid %v)", c.params, got, err, c.want, c.invalid)
-		}
-	}
-}
-
 func TestRestoreNames(t *testing.T) {
 	md := Metadata{VolumeID: "vol", VolumeName: "data", VolumeDescription: "the data"}
 	for _, c := range []struct {
