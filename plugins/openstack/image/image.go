@@ -1,6 +1,41 @@
+// Package image is the protection plugin of OS::Glance::Image
+// (karbor-image-protection-plugin): protect copies an image's bytes out of
+// Glance into the bank, restore uploads them into a new image with the
+// saved formats and properties, verify re-reads them, delete removes them.
+//
+// An image that a plan reaches through a server (extra_info.server_id) is
+// protected, when enable_server_snapshot is on, as a snapshot of that
+// server taken for the protect (Temp_image_name_for_karbor<server id>) and
+// deleted afterwards: the server's disk as it is, not the image it booted
+// from.
+//
+// The data is streamed: Glance's download is cut into objects of
+// backup_image_object_size bytes, upload_concurrency of them stored at once
+// (memory: one object more than that), its MD5 (Glance's checksum) and
+// os_hash_value computed on the way and checked against Glance's; a restore
+// sends the objects back to Glance as one upload, checking the same sums
+// before it lets Glance finish the image.
+//
+// Bank objects, under /checkpoints/<cp>/resource-data/<image id>/:
+//
+//	status    protecting, then available (or error); deleted
+//	metadata  {"resource_id", "server_id", "image_metadata": {"name",
+//	          "disk_format", "container_format", "checksum", "os_hash_algo",
+//	          "os_hash_value", "size", "min_disk", "min_ram", "visibility",
+//	          "protected", "tags", "properties"}, "chunks_num", "chunk_size"}
+//	data_1 .. data_<chunks_num>
+//	          the image's bytes, chunk_size each, the last one shorter
+//
+// Provider configuration, [image_backup_plugin]:
+//
+//	backup_image_object_size = 67108864  # bytes, a multiple of 65536
+//	upload_concurrency = 4               # objects stored at once
+//	enable_server_snapshot = True
+//	poll_interval = 10                   # seconds; poll_timeout = 1800
 package image
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/pouchdp/pouch/plugins/openstack"
@@ -9,22 +44,119 @@ import (
 	"github.com/pouchdp/pouch/shared/protection"
 )
 
-// Plugin is a scaffold being written: it has no operation yet.
-type Plugin struct{ openstack.Base }
+// Section is the plugin's section of a provider file.
+const Section = "image_backup_plugin"
+
+// Limits and defaults of the configuration.
+const (
+	DefaultObjectSize = 64 << 20 // bytes of one data_<n> object
+	ObjectSizeUnit    = 64 << 10 // Glance's own chunk: object sizes are multiples of it
+	MaxObjectSize     = 1 << 30
+	DefaultUploads    = 4
+	MaxUploads        = 64
+	DefaultPoll       = 10 * time.Second
+)
+
+// Plugin protects Glance images.
+type Plugin struct {
+	openstack.Base
+	objectSize     int64
+	uploads        int
+	serverSnapshot bool
+}
+
+var (
+	_ protection.Plugin      = (*Plugin)(nil)
+	_ protection.CloudPlugin = (*Plugin)(nil)
+	_ protection.Factory     = New
+)
 
 // New builds the plugin from a provider file.
 func New(cfg *conf.File) (protection.Plugin, error) {
-	b, err := openstack.NewBase(cfg, "image_backup_plugin", openstack.TypeImage, 10*time.Second)
+	b, err := openstack.NewBase(cfg, Section, openstack.TypeImage, DefaultPoll)
 	if err != nil {
 		return nil, err
 	}
-	return &Plugin{Base: b}, nil
+	p := &Plugin{Base: b}
+	size, err := cfg.Int(Section, "backup_image_object_size", DefaultObjectSize)
+	if err != nil {
+		return nil, err
+	}
+	if size <= 0 || size%ObjectSizeUnit != 0 || size > MaxObjectSize {
+		return nil, cfg.Errorf(Section, "backup_image_object_size",
+			"must be a positive multiple of %d bytes (64 KiB) up to %d (1 GiB), got %d", ObjectSizeUnit, MaxObjectSize, size)
+	}
+	p.objectSize = int64(size)
+	if p.uploads, err = cfg.Int(Section, "upload_concurrency", DefaultUploads); err != nil {
+		return nil, err
+	}
+	if p.uploads < 1 || p.uploads > MaxUploads {
+		return nil, cfg.Errorf(Section, "upload_concurrency", "must be between 1 and %d, got %d", MaxUploads, p.uploads)
+	}
+	if p.serverSnapshot, err = cfg.Bool(Section, "enable_server_snapshot", true); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// Schemas are not written yet.
-func (p *Plugin) Schemas(string) protection.Schemas { return protection.Schemas{} }
+// Metadata is what protect saves.
+type Metadata struct {
+	ResourceID    string        `json:"resource_id"`
+	ServerID      string        `json:"server_id,omitempty"`
+	BackupName    string        `json:"backup_name,omitempty"`
+	ImageMetadata ImageMetadata `json:"image_metadata"`
+	ChunksNum     int           `json:"chunks_num"`
+	ChunkSize     int64         `json:"chunk_size"`
+}
 
-// Operation is not written yet.
-func (p *Plugin) Operation(model.OperationType, model.Resource) (protection.Operation, error) {
-	return protection.Operation{}, protection.ErrUnsupported
+// ImageMetadata describes the protected image: what a restore creates the
+// new one with, and the sums its bytes must have.
+type ImageMetadata struct {
+	Name            string            `json:"name"`
+	DiskFormat      string            `json:"disk_format"`
+	ContainerFormat string            `json:"container_format"`
+	Checksum        string            `json:"checksum"` // MD5
+	OSHashAlgo      string            `json:"os_hash_algo,omitempty"`
+	OSHashValue     string            `json:"os_hash_value,omitempty"`
+	Size            int64             `json:"size"`
+	MinDisk         int               `json:"min_disk"`
+	MinRAM          int               `json:"min_ram"`
+	Visibility      string            `json:"visibility,omitempty"`
+	Protected       bool              `json:"protected"`
+	Tags            []string          `json:"tags,omitempty"`
+	Properties      map[string]string `json:"properties,omitempty"` // the user's
+}
+
+// Schemas are Karbor's.
+func (p *Plugin) Schemas(string) protection.Schemas {
+	return protection.Schemas{
+		Options: map[string]any{"title": "Image Protection Options", "type": "object", "properties": map[string]any{
+			"backup_name": map[string]any{"type": "string", "title": "Backup Name", "description": "The name of the backup."},
+		}, "required": []any{}},
+		Restore: map[string]any{"title": "Image Protection Restore", "type": "object", "properties": map[string]any{
+			"restore_name": map[string]any{"type": "string", "title": "Restore Image Name",
+				"description": "The name of the restored image (default: the protected image's)."},
+		}, "required": []any{}},
+		SavedInfo: map[string]any{"title": "Image Protection Saved Info", "type": "object", "properties": map[string]any{
+			"image_metadata": map[string]any{"type": "object", "title": "Image Metadata",
+				"description": "The image's formats, checksums, size and properties"},
+		}, "required": []any{"image_metadata"}},
+	}
+}
+
+// Operation returns the hooks of op: everything happens in on_main.
+func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
+	switch op {
+	case model.OpProtect:
+		return protection.Operation{Main: p.protect}, nil
+	case model.OpRestore:
+		return protection.Operation{Main: p.restore}, nil
+	case model.OpDelete:
+		return protection.Operation{Main: openstack.DeleteData}, nil
+	case model.OpVerify:
+		return protection.Operation{Main: p.verify}, nil
+	case model.OpCopy:
+		return protection.Operation{Main: protection.CopyData}, nil
+	}
+	return protection.Operation{}, fmt.Errorf("%w: %s", protection.ErrUnsupported, op)
 }
