@@ -56,3 +56,37 @@ func TestSegmentsFollowTheirObject(t *testing.T) {
 		t.Fatalf("segments left after deleting a large object: %v", got)
 	}
 }
+
+// TestSegmentBoundary: a stream of exactly one segment is stored as a plain
+// object (no manifest, no segment); one byte more makes a large object of
+// two segments. Both read back whole.
+func TestSegmentBoundary(t *testing.T) {
+	s := swifttest.Start(t)
+	cfg := s.Config()
+	cfg.SegmentSize = 1 << 20
+	b := s.Bank(t, cfg)
+	for _, tc := range []struct {
+		name     string
+		size     int
+		segments int
+	}{
+		{"one byte short", 1<<20 - 1, 0},
+		{"exactly one segment", 1 << 20, 0},
+		{"one byte more", 1<<20 + 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "/edge-" + strings.ReplaceAll(tc.name, " ", "-")
+			data := bytes.Repeat([]byte{7}, tc.size)
+			if err := b.Put(t.Context(), key, bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Objects(t, cfg.Container+"_segments", key[1:]+"/"); len(got) != tc.segments {
+				t.Errorf("segments %v, want %d", got, tc.segments)
+			}
+			got, err := bank.GetBytes(t.Context(), b, key)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("get: %d bytes, %v", len(got), err)
+			}
+		})
+	}
+}

@@ -244,6 +244,18 @@ func (b *Bank) putStream(ctx context.Context, obj string, head []byte, r io.Read
 		b.release(buf)
 		return rerr
 	}
+	// A stream of exactly one segment is a plain object: look a byte ahead.
+	var one [1]byte
+	k, perr := io.ReadFull(r, one[:])
+	switch {
+	case perr == io.EOF:
+		defer b.release(buf)
+		return b.putSmall(ctx, obj, buf[:n])
+	case perr != nil:
+		b.release(buf)
+		return perr
+	}
+	r = io.MultiReader(bytes.NewReader(one[:k]), r)
 	wasSLO, err := b.isSLO(ctx, obj)
 	if err != nil && !errors.Is(err, bank.ErrNotFound) {
 		b.release(buf)
