@@ -207,7 +207,7 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 			return cause
 		}
-		if !protection.IsTransient(err) || attempt >= e.cfg.HookAttempts {
+		if !retryable(err) || attempt >= e.cfg.HookAttempts {
 			if attempt > 1 {
 				return fmt.Errorf("after %d attempts: %w", attempt, err)
 			}
@@ -337,4 +337,10 @@ func (s statusReporter) ReportStatus(ctx context.Context, key, status, reason st
 		return nil
 	})
 	return err
+}
+
+// retryable: a hook's error worth another attempt: one the plugin marked
+// transient, or a bank that could not be reached (after its own retries).
+func retryable(err error) bool {
+	return protection.IsTransient(err) || errors.Is(err, bank.ErrUnavailable)
 }

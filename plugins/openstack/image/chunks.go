@@ -32,7 +32,7 @@ func chunkNumbers(ctx context.Context, hc *protection.HookContext) ([]int, error
 	prefix := hc.DataPrefix() + dataObject
 	keys, err := hc.Bank.List(ctx, bank.ListOptions{Prefix: prefix})
 	if err != nil {
-		return nil, fmt.Errorf("list %s*: %w", prefix, bankErr(err))
+		return nil, fmt.Errorf("list %s*: %w", prefix, err)
 	}
 	var ns []int
 	for _, k := range keys {
@@ -79,7 +79,7 @@ func deleteChunks(ctx context.Context, hc *protection.HookContext) error {
 	}
 	for _, n := range ns {
 		if err := hc.Bank.Delete(ctx, hc.DataKey(dataName(n))); err != nil && !errors.Is(err, bank.ErrNotFound) {
-			return fmt.Errorf("delete %s: %w", dataName(n), bankErr(err))
+			return fmt.Errorf("delete %s: %w", dataName(n), err)
 		}
 	}
 	return nil
@@ -116,12 +116,12 @@ const copyBuffer = 1 << 20
 func readObject(ctx context.Context, hc *protection.HookContext, n int, w io.Writer, buf []byte) (int64, error) {
 	rc, err := hc.Bank.Get(ctx, hc.DataKey(dataName(n)))
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", dataName(n), bankErr(err))
+		return 0, fmt.Errorf("read %s: %w", dataName(n), err)
 	}
 	defer rc.Close()
 	got, err := io.CopyBuffer(w, struct{ io.Reader }{rc}, buf) // not rc's WriteTo, with its small buffer
 	if err != nil {
-		return got, fmt.Errorf("read %s: %w", dataName(n), bankErr(err))
+		return got, fmt.Errorf("read %s: %w", dataName(n), err)
 	}
 	return got, nil
 }
@@ -175,12 +175,4 @@ func (s *sums) check(what string, im *ImageMetadata) error {
 		}
 	}
 	return nil
-}
-
-// bankErr marks a bank's failure to answer as transient.
-func bankErr(err error) error {
-	if errors.Is(err, bank.ErrUnavailable) {
-		return protection.Transient(err)
-	}
-	return err
 }

@@ -206,7 +206,7 @@ func (p *Plugin) store(ctx context.Context, hc *protection.HookContext, sc *goph
 	case cause != nil: // cancelled, or stalled
 		return 0, openstack.Classify(cause)
 	case uerr != nil: // a store failed, which also stopped the reading
-		return 0, bankErr(uerr)
+		return 0, uerr
 	case rerr != nil:
 		return 0, fmt.Errorf("download: %w", openstack.Classify(rerr))
 	case read < im.Size:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pouchdp/pouch/bank"
 	"github.com/pouchdp/pouch/plugins/openstack"
 	"github.com/pouchdp/pouch/shared/protection"
 )
@@ -29,12 +28,8 @@ func (p *Plugin) verify(ctx context.Context, hc *protection.HookContext) error {
 }
 
 func check(ctx context.Context, hc *protection.HookContext) error {
-	st, err := bank.GetBytes(ctx, hc.Bank, hc.DataKey("status"))
-	if err != nil {
-		return fmt.Errorf("read status: %w", bankErr(err))
-	}
-	if string(st) != openstack.StatusAvailable {
-		return fmt.Errorf("the image's backup is %s", st)
+	if err := openstack.VerifyStatus(ctx, hc); err != nil {
+		return err
 	}
 	var md Metadata
 	if err := openstack.LoadMetadata(ctx, hc, &md); err != nil {
