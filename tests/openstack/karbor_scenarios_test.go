@@ -1,7 +1,6 @@
 package openstack_test
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,7 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 
-	"github.com/pouchdp/pouch/plugins/openstack"
+	"github.com/pouchdp/pouch/plugins/openstack/network"
 	"github.com/pouchdp/pouch/tests/pouchtest"
 )
 
@@ -187,29 +186,24 @@ func TestKarborRestoreNetwork(t *testing.T) {
 	sc, err := f.cl.Network()
 	f.must(err, "network")
 	f.must(networks.Delete(t.Context(), sc, net.ID).ExtractErr(), "delete the network")
+	// The restore copies every network of the shared demo project: delete
+	// them all, with the routers and groups made for them.
+	n := newNeutronT(t, f.cl)
+	before := n.projectIDs(project)
+	var nets []string
+	t.Cleanup(func() { n.purgeRestored(project, &network.Topology{}, before, nets) })
 	status := k.restore(t, osInfraSwift, cp, nil)
 	restored := ""
 	for key := range status {
 		if id, ok := strings.CutPrefix(key, "OS::Neutron::Network#"); ok {
-			t.Cleanup(func() { f.deleteNetwork(id) })
-			if n, err := networks.Get(t.Context(), sc, id).Extract(); err == nil && n.Name == net.Name {
+			nets = append(nets, id)
+			if got, err := networks.Get(t.Context(), sc, id).Extract(); err == nil && got.Name == net.Name {
 				restored = id
 			}
 		}
 	}
 	if restored == "" {
 		t.Errorf("no network named %s among the restored ones %v", net.Name, status)
-	}
-}
-
-// deleteNetwork deletes a network (and its subnets), ignoring one gone.
-func (f *fixtures) deleteNetwork(id string) {
-	sc, err := f.cl.Network()
-	if err != nil {
-		return
-	}
-	if err := networks.Delete(context.Background(), sc, id).ExtractErr(); err != nil && !openstack.IsNotFound(err) {
-		f.t.Logf("cleanup: delete network %s: %v", id, err)
 	}
 }
 
