@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -83,6 +84,16 @@ func Protect(ctx context.Context, hc *protection.HookContext, fn func() error) e
 		return err
 	}
 	return PutStatus(ctx, hc, StatusAvailable)
+}
+
+// Verify is the verify hook of plugins that keep only metadata in the bank:
+// the resource was protected (VerifyStatus) and its metadata decodes.
+func Verify(ctx context.Context, hc *protection.HookContext) error {
+	if err := VerifyStatus(ctx, hc); err != nil {
+		return err
+	}
+	var md json.RawMessage
+	return LoadMetadata(ctx, hc, &md)
 }
 
 // VerifyStatus checks that the resource was protected: its status object

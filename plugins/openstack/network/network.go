@@ -32,7 +32,6 @@
 package network
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -98,15 +97,9 @@ func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection
 	case model.OpDelete:
 		return protection.Operation{Main: openstack.DeleteData}, nil
 	case model.OpVerify:
-		return protection.Operation{Main: verify}, nil
+		return protection.Operation{Main: openstack.Verify}, nil
 	case model.OpCopy:
 		return protection.Operation{Main: protection.CopyData}, nil
 	}
 	return protection.Operation{}, fmt.Errorf("%w: %s", protection.ErrUnsupported, op)
-}
-
-// verify checks that the saved topology can be read.
-func verify(ctx context.Context, hc *protection.HookContext) error {
-	var t Topology
-	return openstack.LoadMetadata(ctx, hc, &t)
 }

@@ -72,7 +72,7 @@ func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection
 	case model.OpDelete:
 		return protection.Operation{Main: openstack.DeleteData}, nil
 	case model.OpVerify:
-		return protection.Operation{Main: verify}, nil
+		return protection.Operation{Main: openstack.Verify}, nil
 	case model.OpCopy:
 		return protection.Operation{Main: protection.CopyData}, nil
 	}
@@ -129,9 +129,4 @@ func (p *Plugin) restore(ctx context.Context, hc *protection.HookContext) error 
 	hc.Log.InfoContext(ctx, "project restored into the operation's project", "saved", md.ProjectID, "name", md.Name,
 		"target", cl.ProjectID)
 	return openstack.Restored(ctx, hc, openstack.TypeProject, hc.Resource.ID, cl.ProjectID, openstack.RestoreAvailable, "")
-}
-
-func verify(ctx context.Context, hc *protection.HookContext) error {
-	var md Metadata
-	return openstack.LoadMetadata(ctx, hc, &md)
 }
