@@ -74,7 +74,30 @@ func startKarbor(t *testing.T, s *openstacktest.Stack) *karbor {
 	if _, err := provider.WriteDefaults(provDir); err != nil {
 		t.Fatal(err)
 	}
-	conf := `[provider]
+	conf := osInfraSwiftConf(sw, "karbor-"+filepath.Base(dir))
+	if err := os.WriteFile(filepath.Join(provDir, "os-infra-swift.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := pouchtest.Start(t, []string{"-data-dir", dir, "-providers-dir", provDir, // its own redis-server
+		"-auth-strategy", "keystone", "-keystone-url", s.Env["KEYSTONE_URL"], "-keystone-user", s.Env["OS_USERNAME"],
+		"-keystone-project", s.Env["OS_PROJECT_NAME"], "-workers", "8"},
+		"POUCH_KEYSTONE_PASSWORD="+s.Env["OS_PASSWORD"], "POUCH_OPENSTACK=True",
+		"OS_AUTH_URL="+s.Env["OS_AUTH_URL"], "OS_REGION_NAME="+s.Env["OS_REGION_NAME"])
+	k := &karbor{stack: s, srv: srv}
+	karborMu.Lock()
+	karborCleanups = append(karborCleanups, func() {
+		srv.Stop(nil)
+		os.RemoveAll(dir)
+	})
+	karborMu.Unlock()
+	k.register(t)
+	return k
+}
+
+// osInfraSwiftConf is Karbor's OS Infra Provider (osInfraSwift) on a
+// container of Swift sw: every OpenStack plugin, short polls.
+func osInfraSwiftConf(sw *swifttest.Swift, container string) string {
+	return `[provider]
 name = OS Infra Provider
 description = This provider uses OpenStack's own services (swift, cinder) as storage
 id = ` + osInfraSwift + `
@@ -99,24 +122,7 @@ poll_interval = 2
 [nova_backup_protection_plugin]
 poll_interval = 2
 
-` + sw.ProviderConf("karbor-"+filepath.Base(dir), "")
-	if err := os.WriteFile(filepath.Join(provDir, "os-infra-swift.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := pouchtest.Start(t, []string{"-data-dir", dir, "-providers-dir", provDir, // its own redis-server
-		"-auth-strategy", "keystone", "-keystone-url", s.Env["KEYSTONE_URL"], "-keystone-user", s.Env["OS_USERNAME"],
-		"-keystone-project", s.Env["OS_PROJECT_NAME"], "-workers", "8"},
-		"POUCH_KEYSTONE_PASSWORD="+s.Env["OS_PASSWORD"], "POUCH_OPENSTACK=True",
-		"OS_AUTH_URL="+s.Env["OS_AUTH_URL"], "OS_REGION_NAME="+s.Env["OS_REGION_NAME"])
-	k := &karbor{stack: s, srv: srv}
-	karborMu.Lock()
-	karborCleanups = append(karborCleanups, func() {
-		srv.Stop(nil)
-		os.RemoveAll(dir)
-	})
-	karborMu.Unlock()
-	k.register(t)
-	return k
+` + sw.ProviderConf(container, "")
 }
 
 // register adds the data-protect service and its endpoints to the
