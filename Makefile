@@ -10,7 +10,7 @@ run:
 
 ## test: install what the tests need (apt: redis-server, keystone, mariadb, the Karbor clients), check the code, run every test
 test: check
-	$(GO) test -count=1 -timeout 45m ./...
+	$(GO) test -count=1 -timeout 80m ./...
 
 check:
 	tests/setup.sh

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pouchdp/pouch/bank"
+	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/shared/protection"
 )
 
@@ -125,6 +126,14 @@ func DeleteData(ctx context.Context, hc *protection.HookContext) error {
 		}
 	}
 	return PutStatus(ctx, hc, StatusDeleted)
+}
+
+// InBank are the operations of a plugin whose protected data is all in the
+// bank: its own protect and restore; delete, verify and copy of the bank
+// objects (DeleteData, Verify, protection.CopyData).
+func InBank(protect, restore protection.Operation) protection.Operations {
+	return protection.Operations{model.OpProtect: protect, model.OpRestore: restore,
+		model.OpDelete: {Main: DeleteData}, model.OpVerify: {Main: Verify}, model.OpCopy: {Main: protection.CopyData}}
 }
 
 // Restored records, for a restore, that original id became newID: in

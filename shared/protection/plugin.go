@@ -64,6 +64,17 @@ func (o Operation) Func(h Hook) HookFunc {
 	return nil
 }
 
+// Operations are a plugin's hooks by operation.
+type Operations map[model.OperationType]Operation
+
+// Get returns the hooks of op, or an error wrapping ErrUnsupported.
+func (o Operations) Get(op model.OperationType) (Operation, error) {
+	if ops, ok := o[op]; ok {
+		return ops, nil
+	}
+	return Operation{}, fmt.Errorf("%w: %s", ErrUnsupported, op)
+}
+
 // Schemas are the JSON schemas a plugin publishes for one resource type, shown
 // in a provider's extended_info_schema.
 type Schemas struct {

@@ -35,7 +35,6 @@
 package image
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/pouchdp/pouch/plugins/openstack"
@@ -146,17 +145,7 @@ func (p *Plugin) Schemas(string) protection.Schemas {
 
 // Operation returns the hooks of op: everything happens in on_main.
 func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
-	switch op {
-	case model.OpProtect:
-		return protection.Operation{Main: p.protect}, nil
-	case model.OpRestore:
-		return protection.Operation{Main: p.restore}, nil
-	case model.OpDelete:
-		return protection.Operation{Main: openstack.DeleteData}, nil
-	case model.OpVerify:
-		return protection.Operation{Main: p.verify}, nil
-	case model.OpCopy:
-		return protection.Operation{Main: protection.CopyData}, nil
-	}
-	return protection.Operation{}, fmt.Errorf("%w: %s", protection.ErrUnsupported, op)
+	ops := openstack.InBank(protection.Operation{Main: p.protect}, protection.Operation{Main: p.restore})
+	ops[model.OpVerify] = protection.Operation{Main: p.verify}
+	return ops.Get(op)
 }

@@ -32,7 +32,6 @@
 package network
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/pouchdp/pouch/plugins/openstack"
@@ -89,17 +88,5 @@ func (p *Plugin) Schemas(string) protection.Schemas {
 
 // Operation returns the hooks of op.
 func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
-	switch op {
-	case model.OpProtect:
-		return protection.Operation{Main: p.protect}, nil
-	case model.OpRestore:
-		return protection.Operation{Main: p.restore}, nil
-	case model.OpDelete:
-		return protection.Operation{Main: openstack.DeleteData}, nil
-	case model.OpVerify:
-		return protection.Operation{Main: openstack.Verify}, nil
-	case model.OpCopy:
-		return protection.Operation{Main: protection.CopyData}, nil
-	}
-	return protection.Operation{}, fmt.Errorf("%w: %s", protection.ErrUnsupported, op)
+	return openstack.InBank(protection.Operation{Main: p.protect}, protection.Operation{Main: p.restore}).Get(op)
 }

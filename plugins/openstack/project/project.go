@@ -64,19 +64,7 @@ func (p *Plugin) Schemas(string) protection.Schemas {
 
 // Operation returns the hooks of op.
 func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
-	switch op {
-	case model.OpProtect:
-		return protection.Operation{Main: p.protect}, nil
-	case model.OpRestore:
-		return protection.Operation{Main: p.restore}, nil
-	case model.OpDelete:
-		return protection.Operation{Main: openstack.DeleteData}, nil
-	case model.OpVerify:
-		return protection.Operation{Main: openstack.Verify}, nil
-	case model.OpCopy:
-		return protection.Operation{Main: protection.CopyData}, nil
-	}
-	return protection.Operation{}, fmt.Errorf("%w: %s", protection.ErrUnsupported, op)
+	return openstack.InBank(protection.Operation{Main: p.protect}, protection.Operation{Main: p.restore}).Get(op)
 }
 
 func (p *Plugin) protect(ctx context.Context, hc *protection.HookContext) error {

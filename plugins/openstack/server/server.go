@@ -40,7 +40,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/pouchdp/pouch/bank"
@@ -186,19 +185,10 @@ func (p *Plugin) Schemas(string) protection.Schemas {
 
 // Operation returns the hooks of op.
 func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
-	switch op {
-	case model.OpProtect:
-		return protection.Operation{PrepareBegin: p.pause, PrepareFinish: p.unpause, Main: p.protect}, nil
-	case model.OpRestore:
-		return protection.Operation{Complete: p.restore}, nil
-	case model.OpDelete:
-		return protection.Operation{Main: p.delete}, nil
-	case model.OpVerify:
-		return protection.Operation{Main: openstack.Verify}, nil
-	case model.OpCopy:
-		return protection.Operation{Main: protection.CopyData}, nil
-	}
-	return protection.Operation{}, fmt.Errorf("%w: %s", protection.ErrUnsupported, op)
+	ops := openstack.InBank(protection.Operation{PrepareBegin: p.pause, PrepareFinish: p.unpause, Main: p.protect},
+		protection.Operation{Complete: p.restore})
+	ops[model.OpDelete] = protection.Operation{Main: p.delete}
+	return ops.Get(op)
 }
 
 // delete unpauses a server a protect that died left paused, then removes

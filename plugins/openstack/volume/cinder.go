@@ -72,9 +72,74 @@ func loadMetadata(ctx context.Context, hc *protection.HookContext) (Metadata, er
 	return md, err
 }
 
-// cinder is the two plugins' common part: the cloud, polling and the
-// restore of a volume.
-type cinder struct{ openstack.Base }
+// cinder is the two plugins' common part: the cloud, polling, the restore
+// of a volume, and the delete and verify of what a checkpoint keeps in
+// Cinder (its artifact).
+type cinder struct {
+	openstack.Base
+	artifact artifact
+}
+
+// artifact is what a checkpoint keeps in Cinder: a backup or a snapshot.
+type artifact struct {
+	kind   string
+	id     func(Metadata) string
+	status func(ctx context.Context, sc *gophercloud.ServiceClient, id string) (string, error)
+}
+
+// saved is the metadata of a checkpoint that has its artifact.
+func (c *cinder) saved(ctx context.Context, hc *protection.HookContext) (Metadata, error) {
+	var md Metadata
+	if err := openstack.LoadMetadata(ctx, hc, &md); err != nil {
+		return md, err
+	}
+	if c.artifact.id(md) == "" {
+		return md, fmt.Errorf("%w: no %s of volume %s in checkpoint %s", protection.ErrNotFound, c.artifact.kind,
+			hc.Resource.ID, hc.CheckpointID)
+	}
+	return md, nil
+}
+
+// delete (on_main) deletes what the checkpoint made in Cinder (the
+// artifact, any snapshot left), then the bank data.
+func (c *cinder) delete(ctx context.Context, hc *protection.HookContext) error {
+	md, err := loadMetadata(ctx, hc)
+	if err != nil {
+		return err
+	}
+	sc, err := c.client(ctx, hc)
+	if err != nil {
+		return err
+	}
+	if err := c.cleanup(ctx, hc, sc, md); err != nil {
+		return err
+	}
+	return openstack.DeleteData(ctx, hc)
+}
+
+// verify checks that the checkpoint's artifact is available.
+func (c *cinder) verify(ctx context.Context, hc *protection.HookContext) error {
+	if err := openstack.VerifyStatus(ctx, hc); err != nil {
+		return err
+	}
+	md, err := c.saved(ctx, hc)
+	if err != nil {
+		return err
+	}
+	sc, err := c.client(ctx, hc)
+	if err != nil {
+		return err
+	}
+	id := c.artifact.id(md)
+	st, err := c.artifact.status(ctx, sc, id)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", c.artifact.kind, id, openstack.Classify(err))
+	}
+	if st != "available" {
+		return fmt.Errorf("%w: %s %s is %s", protection.ErrInvalid, c.artifact.kind, id, st)
+	}
+	return nil
+}
 
 // client connects with the hook's credentials to Cinder.
 func (c *cinder) client(ctx context.Context, hc *protection.HookContext) (*gophercloud.ServiceClient, error) {

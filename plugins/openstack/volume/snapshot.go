@@ -29,7 +29,7 @@ func NewSnapshot(cfg *conf.File) (protection.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SnapshotPlugin{cinder{Base: b}}, nil
+	return &SnapshotPlugin{cinder{Base: b, artifact: snapshotArtifact}}, nil
 }
 
 // Schemas are Karbor's.
@@ -54,18 +54,9 @@ func (p *SnapshotPlugin) Schemas(string) protection.Schemas {
 
 // Operation returns the hooks of op.
 func (p *SnapshotPlugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
-	switch op {
-	case model.OpProtect:
-		return protection.Operation{Main: p.protect}, nil
-	case model.OpRestore:
-		return protection.Operation{Main: p.restore}, nil
-	case model.OpDelete:
-		return protection.Operation{Main: p.delete}, nil
-	case model.OpVerify:
-		return protection.Operation{Main: p.verify}, nil
-	}
-	// copy: the snapshot is in Cinder, not in the bank.
-	return protection.Operation{}, fmt.Errorf("%w: %s of a volume snapshot", protection.ErrUnsupported, op)
+	// No copy: the snapshot is in Cinder, not in the bank.
+	return protection.Operations{model.OpProtect: {Main: p.protect}, model.OpRestore: {Main: p.restore},
+		model.OpDelete: {Main: p.delete}, model.OpVerify: {Main: p.verify}}.Get(op)
 }
 
 // protect (on_main) takes the snapshot, or resumes an earlier attempt's.
@@ -135,53 +126,13 @@ func (p *SnapshotPlugin) restore(ctx context.Context, hc *protection.HookContext
 	return p.cinder.restore(ctx, hc, md, spec)
 }
 
-// saved is the metadata of a checkpoint that has a snapshot.
-func (p *SnapshotPlugin) saved(ctx context.Context, hc *protection.HookContext) (Metadata, error) {
-	var md Metadata
-	if err := openstack.LoadMetadata(ctx, hc, &md); err != nil {
-		return md, err
-	}
-	if md.SnapshotID == "" {
-		return md, fmt.Errorf("%w: no snapshot of volume %s in checkpoint %s", protection.ErrNotFound, hc.Resource.ID, hc.CheckpointID)
-	}
-	return md, nil
-}
-
-// delete (on_main) deletes the snapshot, then the bank data.
-func (p *SnapshotPlugin) delete(ctx context.Context, hc *protection.HookContext) error {
-	md, err := loadMetadata(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := p.client(ctx, hc)
-	if err != nil {
-		return err
-	}
-	if err := p.cleanup(ctx, hc, sc, md); err != nil {
-		return err
-	}
-	return openstack.DeleteData(ctx, hc)
-}
-
-// verify checks that the checkpoint's snapshot is available.
-func (p *SnapshotPlugin) verify(ctx context.Context, hc *protection.HookContext) error {
-	if err := openstack.VerifyStatus(ctx, hc); err != nil {
-		return err
-	}
-	md, err := p.saved(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := p.client(ctx, hc)
-	if err != nil {
-		return err
-	}
-	s, err := snapshots.Get(ctx, sc, md.SnapshotID).Extract()
-	if err != nil {
-		return fmt.Errorf("snapshot %s: %w", md.SnapshotID, openstack.Classify(err))
-	}
-	if s.Status != "available" {
-		return fmt.Errorf("%w: snapshot %s is %s", protection.ErrInvalid, s.ID, s.Status)
-	}
-	return nil
-}
+// snapshotArtifact: a checkpoint of the snapshot plugin keeps a Cinder
+// snapshot.
+var snapshotArtifact = artifact{kind: "snapshot", id: func(md Metadata) string { return md.SnapshotID },
+	status: func(ctx context.Context, sc *gophercloud.ServiceClient, id string) (string, error) {
+		s, err := snapshots.Get(ctx, sc, id).Extract()
+		if err != nil {
+			return "", err
+		}
+		return s.Status, nil
+	}}

@@ -68,7 +68,7 @@ func New(cfg *conf.File) (protection.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plugin{cinder: cinder{Base: b}}
+	p := &Plugin{cinder: cinder{Base: b, artifact: backupArtifact}}
 	if p.fromSnapshot, err = cfg.Bool(Section, "backup_from_snapshot", true); err != nil {
 		return nil, err
 	}
@@ -109,22 +109,13 @@ func (p *Plugin) Schemas(string) protection.Schemas {
 
 // Operation returns the hooks of op.
 func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection.Operation, error) {
-	switch op {
-	case model.OpProtect:
-		o := protection.Operation{Main: p.protect}
-		if p.fromSnapshot {
-			o.PrepareFinish = p.snapshot
-		}
-		return o, nil
-	case model.OpRestore:
-		return protection.Operation{Main: p.restore}, nil
-	case model.OpDelete:
-		return protection.Operation{Main: p.delete}, nil
-	case model.OpVerify:
-		return protection.Operation{Main: p.verify}, nil
+	protect := protection.Operation{Main: p.protect}
+	if p.fromSnapshot {
+		protect.PrepareFinish = p.snapshot
 	}
-	// copy: the data is in Cinder, not in the bank.
-	return protection.Operation{}, fmt.Errorf("%w: %s of a Cinder backup", protection.ErrUnsupported, op)
+	// No copy: the data is in Cinder, not in the bank.
+	return protection.Operations{model.OpProtect: protect, model.OpRestore: {Main: p.restore},
+		model.OpDelete: {Main: p.delete}, model.OpVerify: {Main: p.verify}}.Get(op)
 }
 
 // snapshot (on_prepare_finish) takes the forced snapshot the backup is
@@ -334,54 +325,12 @@ func (p *Plugin) restore(ctx context.Context, hc *protection.HookContext) error 
 	return p.cinder.restore(ctx, hc, md, spec)
 }
 
-// saved is the metadata of a checkpoint that has a backup.
-func (p *Plugin) saved(ctx context.Context, hc *protection.HookContext) (Metadata, error) {
-	var md Metadata
-	if err := openstack.LoadMetadata(ctx, hc, &md); err != nil {
-		return md, err
-	}
-	if md.BackupID == "" {
-		return md, fmt.Errorf("%w: no backup of volume %s in checkpoint %s", protection.ErrNotFound, hc.Resource.ID, hc.CheckpointID)
-	}
-	return md, nil
-}
-
-// delete (on_main) deletes the backup and any snapshot left, then the
-// bank data.
-func (p *Plugin) delete(ctx context.Context, hc *protection.HookContext) error {
-	md, err := loadMetadata(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := p.client(ctx, hc)
-	if err != nil {
-		return err
-	}
-	if err := p.cleanup(ctx, hc, sc, md); err != nil {
-		return err
-	}
-	return openstack.DeleteData(ctx, hc)
-}
-
-// verify checks that the checkpoint's backup is available.
-func (p *Plugin) verify(ctx context.Context, hc *protection.HookContext) error {
-	if err := openstack.VerifyStatus(ctx, hc); err != nil {
-		return err
-	}
-	md, err := p.saved(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := p.client(ctx, hc)
-	if err != nil {
-		return err
-	}
-	b, err := backups.Get(ctx, sc, md.BackupID).Extract()
-	if err != nil {
-		return fmt.Errorf("backup %s: %w", md.BackupID, openstack.Classify(err))
-	}
-	if b.Status != "available" {
-		return fmt.Errorf("%w: backup %s is %s", protection.ErrInvalid, b.ID, b.Status)
-	}
-	return nil
-}
+// backupArtifact: a checkpoint of the backup plugin keeps a Cinder backup.
+var backupArtifact = artifact{kind: "backup", id: func(md Metadata) string { return md.BackupID },
+	status: func(ctx context.Context, sc *gophercloud.ServiceClient, id string) (string, error) {
+		b, err := backups.Get(ctx, sc, id).Extract()
+		if err != nil {
+			return "", err
+		}
+		return b.Status, nil
+	}}
