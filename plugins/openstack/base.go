@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/pouchdp/pouch/shared/conf"
@@ -49,4 +50,18 @@ func (b *Base) ActsInCloud() {}
 // Connect authenticates with the hook's credentials.
 func (b *Base) Connect(ctx context.Context, hc *protection.HookContext) (*Clients, error) {
 	return b.Cloud.Connect(ctx, hc.Credentials)
+}
+
+// ConnectProject is Connect for resources whose id is a project (the
+// project, its network topology): the session must act in that project.
+func (b *Base) ConnectProject(ctx context.Context, hc *protection.HookContext) (*Clients, error) {
+	cl, err := b.Connect(ctx, hc)
+	if err != nil {
+		return nil, err
+	}
+	if cl.ProjectID != hc.Resource.ID {
+		return nil, fmt.Errorf("%w: %s belongs to project %s, not to the one the operation acts in (%s)",
+			protection.ErrInvalid, hc.Resource.StatusKey(), hc.Resource.ID, cl.ProjectID)
+	}
+	return cl, nil
 }

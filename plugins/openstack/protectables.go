@@ -86,28 +86,10 @@ func (p *protectable) list(ctx context.Context, cl *Clients) ([]model.Resource, 
 		return []model.Resource{{ID: cl.ProjectID, Type: TypeProject, Name: cl.ProjectName}}, nil
 	case TypeServer:
 		all, err := listServers(ctx, cl)
-		if err != nil {
-			return nil, err
-		}
-		var out []model.Resource
-		for _, sv := range all {
-			if !slices.Contains(hiddenServers, sv.Status) {
-				out = append(out, serverResource(sv))
-			}
-		}
-		return out, nil
+		return visible(all, err, hiddenServers, func(sv servers.Server) string { return sv.Status }, serverResource)
 	case TypeVolume:
 		all, err := listVolumes(ctx, cl)
-		if err != nil {
-			return nil, err
-		}
-		var out []model.Resource
-		for _, v := range all {
-			if !slices.Contains(hiddenVolumes, v.Status) {
-				out = append(out, volumeResource(v))
-			}
-		}
-		return out, nil
+		return visible(all, err, hiddenVolumes, func(v volumes.Volume) string { return v.Status }, volumeResource)
 	case TypeImage:
 		sc, err := cl.Image()
 		if err != nil {
@@ -118,16 +100,7 @@ func (p *protectable) list(ctx context.Context, cl *Clients) ([]model.Resource, 
 			return nil, Classify(err)
 		}
 		all, err := images.ExtractImages(pages)
-		if err != nil {
-			return nil, err
-		}
-		var out []model.Resource
-		for _, im := range all {
-			if !slices.Contains(hiddenImages, string(im.Status)) {
-				out = append(out, model.Resource{ID: im.ID, Type: TypeImage, Name: im.Name})
-			}
-		}
-		return out, nil
+		return visible(all, err, hiddenImages, func(im images.Image) string { return string(im.Status) }, imageResource)
 	case TypeNetwork:
 		sc, err := cl.Network()
 		if err != nil {
@@ -194,7 +167,7 @@ func (p *protectable) Show(ctx context.Context, s protection.Scope, id string) (
 		if slices.Contains(hiddenImages, string(im.Status)) {
 			return model.Resource{}, notFound
 		}
-		return model.Resource{ID: im.ID, Type: TypeImage, Name: im.Name}, nil
+		return imageResource(*im), nil
 	}
 	// The project and the network topology are the token's project.
 	rs, err := p.list(ctx, cl)
@@ -314,6 +287,25 @@ func listVolumes(ctx context.Context, cl *Clients) ([]volumes.Volume, error) {
 		return nil, Classify(err)
 	}
 	return volumes.ExtractVolumes(pages)
+}
+
+// visible are the resources of all (listed with err) whose status is not
+// hidden.
+func visible[T any](all []T, err error, hidden []string, status func(T) string, res func(T) model.Resource) ([]model.Resource, error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Resource
+	for _, x := range all {
+		if !slices.Contains(hidden, status(x)) {
+			out = append(out, res(x))
+		}
+	}
+	return out, nil
+}
+
+func imageResource(im images.Image) model.Resource {
+	return model.Resource{ID: im.ID, Type: TypeImage, Name: im.Name}
 }
 
 func serverResource(sv servers.Server) model.Resource {

@@ -3,7 +3,6 @@ package network
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
@@ -21,13 +20,9 @@ import (
 // must be the resource's.
 func (p *Plugin) protect(ctx context.Context, hc *protection.HookContext) error {
 	return openstack.Protect(ctx, hc, func() error {
-		cl, err := p.Connect(ctx, hc)
+		cl, err := p.ConnectProject(ctx, hc)
 		if err != nil {
 			return err
-		}
-		if cl.ProjectID != hc.Resource.ID {
-			return fmt.Errorf("%w: the network topology of project %s is not the one the operation acts in (%s)",
-				protection.ErrInvalid, hc.Resource.ID, cl.ProjectID)
 		}
 		sc, err := cl.Network()
 		if err != nil {

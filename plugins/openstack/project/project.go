@@ -12,7 +12,6 @@ package project
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -69,13 +68,9 @@ func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection
 
 func (p *Plugin) protect(ctx context.Context, hc *protection.HookContext) error {
 	return openstack.Protect(ctx, hc, func() error {
-		cl, err := p.Connect(ctx, hc)
+		cl, err := p.ConnectProject(ctx, hc)
 		if err != nil {
 			return err
-		}
-		if cl.ProjectID != hc.Resource.ID {
-			return fmt.Errorf("%w: project %s is not the one the operation acts in (%s)",
-				protection.ErrInvalid, hc.Resource.ID, cl.ProjectID)
 		}
 		md := Metadata{ProjectID: cl.ProjectID, Name: cl.ProjectName}
 		if err := describe(ctx, cl, &md); err != nil {
