@@ -114,7 +114,7 @@ func TestThreeTierApplication(t *testing.T) {
 			t.Errorf("server %s's dependencies in the checkpoint: %v, want %v", sv, got, kids)
 		}
 	}
-	saved := loadTopology(t, p, cpID, project)
+	saved := loadTopology(t, p, osInfraSwift, cpID, project)
 
 	// Lose it all.
 	st.dropRestored(web.ID)()

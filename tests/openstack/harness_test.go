@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pouchdp/pouch/bank"
 	"github.com/pouchdp/pouch/shared/model"
 	"github.com/pouchdp/pouch/tests/apitest"
 	"github.com/pouchdp/pouch/tests/openstacktest"
@@ -38,6 +39,16 @@ func newPouch(t *testing.T, s *openstacktest.Stack, providers map[string]string)
 	e := apitest.New(t, apitest.Options{Env: env, Providers: providers})
 	project := s.Env["DEMO_PROJECT_ID"]
 	return &pouch{Env: e, stack: s, project: project, token: "demo:" + project}
+}
+
+// bank is provider's bank, read beside Pouch.
+func (p *pouch) bank(t *testing.T, provider string) bank.Bank {
+	t.Helper()
+	pr, err := p.App.Providers.Get(provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr.Bank
 }
 
 // call sends a request; a path not starting with "/" is under

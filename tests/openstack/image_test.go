@@ -139,16 +139,6 @@ func imageDownload(t *testing.T, sc *gophercloud.ServiceClient, id string) []byt
 	return data
 }
 
-// imageBank is the bank of provider, read beside Pouch.
-func imageBank(t *testing.T, p *pouch, provider string) bank.Bank {
-	t.Helper()
-	pr, err := p.App.Providers.Get(provider)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pr.Bank
-}
-
 // imageSection lists the objects of resource id in checkpoint cp, relative
 // to its section.
 func imageSection(t *testing.T, b bank.Bank, cp, id string) []string {
@@ -229,7 +219,7 @@ func TestImageProtectRestore(t *testing.T) {
 	if st := cp.Str(t, "checkpoint", "status"); st != model.CheckpointAvailable {
 		t.Fatalf("checkpoint %s: %s", st, cp.Raw)
 	}
-	b := imageBank(t, p, imageTestProvider)
+	b := p.bank(t, imageTestProvider)
 	if got, want := imageSection(t, b, cpID, orig.ID), []string{"data_1", "data_2", "data_3", "data_4", "metadata", "status"}; !slices.Equal(got, want) {
 		t.Errorf("bank objects %v, want %v", got, want)
 	}
@@ -316,7 +306,7 @@ func TestImageServerSnapshot(t *testing.T) {
 	// The fake driver's disk of the server (pouch_fake_virt.snapshot_data).
 	line := []byte("pouch fake disk of server " + server + "\n")
 	want := bytes.Repeat(line, 64<<10/len(line)+1)[:64<<10]
-	b := imageBank(t, p, imageTestProvider)
+	b := p.bank(t, imageTestProvider)
 	md := imageMetadata(t, b, cpID, res.ID)
 	sum := md5.Sum(want)
 	if md.ServerID != server || md.ResourceID != res.ID || md.ChunksNum != 1 || md.ImageMetadata.Size != int64(len(want)) ||
@@ -404,7 +394,7 @@ func TestImageCorruptChunk(t *testing.T) {
 	if st := cp.Str(t, "checkpoint", "status"); st != model.CheckpointAvailable {
 		t.Fatalf("checkpoint %s: %s", st, cp.Raw)
 	}
-	b := imageBank(t, p, imageTestProvider)
+	b := p.bank(t, imageTestProvider)
 	// Same size, other bytes: only the sums can tell.
 	if err := b.Put(t.Context(), protection.ResourceDataKey(cpID, orig.ID, "data_2"), imageRandom(3, 1<<20)); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestNetworkTopology(t *testing.T) {
 		t.Fatalf("checkpoint %s: %s", st, cp.Raw)
 	}
 	cpID := cp.Str(t, "checkpoint", "id")
-	saved := loadTopology(t, p, cpID, project)
+	saved := loadTopology(t, p, osInfra, cpID, project)
 	d.checkSaved(t, saved)
 
 	if err := n.purge(d.objects()); err != nil {
@@ -117,7 +117,7 @@ func TestNetworkTopologyIntoAnotherProject(t *testing.T) {
 	if st := cp.Str(t, "checkpoint", "status"); st != model.CheckpointAvailable {
 		t.Fatalf("checkpoint %s: %s", st, cp.Raw)
 	}
-	saved := loadTopology(t, p, cp.Str(t, "checkpoint", "id"), project)
+	saved := loadTopology(t, p, osInfra, cp.Str(t, "checkpoint", "id"), project)
 	// restore_auth logs in to the caller's project: the target (noauth
 	// callers are admins, who may restore others' checkpoints).
 	id := p.Do(t, "demo:"+target, "POST", "/v1/"+target+"/restores", obj{"restore": obj{"provider_id": osInfra,
@@ -557,15 +557,10 @@ func topologyResource(project string) model.Resource {
 	return model.Resource{ID: project, Type: openstack.TypeNetwork, Name: openstack.NetworkTopologyName}
 }
 
-// loadTopology reads a checkpoint's saved topology from the provider's
-// file system bank.
-func loadTopology(t *testing.T, p *pouch, cp, project string) *network.Topology {
+// loadTopology reads a checkpoint's saved topology from provider's bank.
+func loadTopology(t *testing.T, p *pouch, provider, cp, project string) *network.Topology {
 	t.Helper()
-	b, err := fsbank.New(filepath.Join(p.DataDir, "bank"), "karbor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	top, err := network.Load(t.Context(), b, cp, project)
+	top, err := network.Load(t.Context(), p.bank(t, provider), cp, project)
 	if err != nil {
 		t.Fatal(err)
 	}

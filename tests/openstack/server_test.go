@@ -88,17 +88,11 @@ func (st *serverTest) checkpoint(plan string) *apitest.Response {
 	return cp
 }
 
-func (st *serverTest) bank() bank.Bank {
-	pr, err := st.p.App.Providers.Get(st.provider)
-	st.must(err, "provider")
-	return pr.Bank
-}
-
 // saved is the definition the plugin saved of server id in checkpoint cp.
 func (st *serverTest) saved(cp, id string) server.Metadata {
 	st.t.Helper()
 	var md server.Metadata
-	st.must(bank.GetJSON(st.t.Context(), st.bank(), protection.ResourceDataKey(cp, id, "metadata"), &md), "saved metadata")
+	st.must(bank.GetJSON(st.t.Context(), st.p.bank(st.t, st.provider), protection.ResourceDataKey(cp, id, "metadata"), &md), "saved metadata")
 	return md
 }
 
@@ -550,7 +544,7 @@ func TestServerOSInfra(t *testing.T) {
 
 	cp := st.checkpoint(st.planFor(sv, nil))
 	cpID := cp.Str(t, "checkpoint", "id")
-	saved := loadTopology(t, st.p, cpID, project)
+	saved := loadTopology(t, st.p, st.provider, cpID, project)
 	n := newNeutronT(t, s.Demo(t))
 	before := n.projectIDs(project)
 	var nets []string
@@ -693,7 +687,7 @@ func TestServerQuiesce(t *testing.T) {
 	if got := st.show(sv.ID).Status; got != "ACTIVE" {
 		t.Errorf("server %s after the checkpoint, want ACTIVE (seen %v)", got, seen)
 	}
-	if _, err := bank.GetBytes(t.Context(), st.bank(), protection.ResourceDataKey(cpID, sv.ID, "quiesce")); err == nil {
+	if _, err := bank.GetBytes(t.Context(), st.p.bank(st.t, st.provider), protection.ResourceDataKey(cpID, sv.ID, "quiesce")); err == nil {
 		t.Error("the quiesce mark is still in the bank")
 	}
 	t.Logf("server statuses during protect: %v", seen)
