@@ -202,6 +202,7 @@ func (p *pouch) imageVerify(t *testing.T, provider, cp string) *apitest.Response
 // properties; deleting the checkpoint leaves no data (the plugin deletes
 // it, the engine then the section).
 func TestImageProtectRestore(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	s := openstacktest.Start(t)
 	p := newPouch(t, s, imageFSProvider())
 	sc := imageGlance(t, s)
@@ -288,6 +289,7 @@ func TestImageProtectRestore(t *testing.T) {
 // as a snapshot of that server (the test stack's fake disk), which is gone
 // afterwards; its restore holds the same bytes.
 func TestImageServerSnapshot(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	s := openstacktest.Start(t)
 	p := newPouch(t, s, imageFSProvider())
 	demo := s.Demo(t)
@@ -381,6 +383,7 @@ func imageServer(t *testing.T, s *openstacktest.Stack, cl *openstack.Clients, na
 // (no image left behind, the reason in resources_reason) and the
 // verification; a missing chunk fails the verification.
 func TestImageCorruptChunk(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	s := openstacktest.Start(t)
 	p := newPouch(t, s, imageFSProvider())
 	sc := imageGlance(t, s)
@@ -499,6 +502,7 @@ func (h *imageHooks) ReportStatus(_ context.Context, key, status, _ string) erro
 // after a crash fills the empty image the first attempt created, keeps a
 // complete one, and replaces (deletes) one it cannot use.
 func TestImageRetriedAttempts(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	s := openstacktest.Start(t)
 	sc := imageGlance(t, s)
 	data, _ := io.ReadAll(imageRandom(4, 2<<20+4096))

@@ -65,6 +65,7 @@ func volumeItem(id, name string) string { return id + "=OS::Cinder::Volume=" + n
 // backup parameters: one backup, named as asked), C4 (checkpoint show) and
 // C2 (checkpoint delete), with the OS Infra Provider on its Swift bank.
 func TestKarborCheckpoints(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
 	vol := f.volume(t.Name()+"-vol", 1, "")
@@ -130,6 +131,7 @@ func TestKarborBootFromVolume(t *testing.T) {
 // TestKarborVolumeSnapshot is Karbor's C9: the volume snapshot provider
 // makes one snapshot, named as asked.
 func TestKarborVolumeSnapshot(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
 	vol := f.volume(t.Name()+"-vol", 1, "")
@@ -151,6 +153,7 @@ func TestKarborVolumeSnapshot(t *testing.T) {
 // TestKarborRestoreVolume is Karbor's R5: a restore of a volume plan
 // succeeds with exactly one resources_status entry, the new volume's.
 func TestKarborRestoreVolume(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
 	vol := f.volume(t.Name()+"-vol", 1, "")
@@ -212,6 +215,7 @@ func TestKarborRestoreNetwork(t *testing.T) {
 // logs in to that Keystone and acts with the token it gets; wrong
 // credentials fail the restore with the reason, before any hook runs.
 func TestKarborRestoreTarget(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
 	vol := f.volume(t.Name()+"-vol", 1, "")

@@ -29,6 +29,7 @@ func (in instance) dependents(t *testing.T) []map[string]any {
 // then its attached volume), through python-karborclient's OSC plugin
 // against Pouch behind the stack's Keystone.
 func TestKarborProtectables(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
 	vol := f.volume(t.Name()+"-vol", 1, "")

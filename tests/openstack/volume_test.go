@@ -290,6 +290,7 @@ func (v *volTest) deleteVolume(id string) {
 // afterwards; a verification succeeds; deleting the checkpoint deletes
 // the backup and the bank data.
 func TestVolumeBackupKarborC1(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	v := newVolTest(t)
 	vol := v.volume("c1")
 	name := "volume-backup-" + vol.ID
@@ -340,6 +341,7 @@ func TestVolumeBackupKarborC1(t *testing.T) {
 // new volume named after the original, and into an existing volume
 // (volume_id) named as restore_name says.
 func TestVolumeBackupRoundTrip(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	v := newVolTest(t)
 	vol := v.volume("trip")
 	v.fill(vol.ID, "first")
@@ -386,6 +388,7 @@ func TestVolumeBackupRoundTrip(t *testing.T) {
 // from a (Nova-assisted) snapshot, which is gone afterwards, and restores
 // with its data.
 func TestVolumeBackupAttached(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	v := newVolTest(t)
 	vol := v.volume("attached")
 	v.fill(vol.ID, "attached")
@@ -415,6 +418,7 @@ func TestVolumeBackupAttached(t *testing.T) {
 // TestVolumeSnapshotKarborC9 is Karbor's C9 with the volume snapshot
 // plugin, then a restore from the snapshot and the checkpoint's delete.
 func TestVolumeSnapshotKarborC9(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	v := newVolTest(t)
 	vol := v.volume("c9")
 	v.fill(vol.ID, "snapshot")
@@ -448,6 +452,7 @@ func TestVolumeSnapshotKarborC9(t *testing.T) {
 // for that volume; deleting it removes every backup and snapshot it made
 // and its bank data.
 func TestVolumeBackupFailure(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	v := newVolTest(t)
 	good, bad := v.volume("good"), v.volume("bad")
 	container := openstacktest.Name(t, "container")
@@ -504,6 +509,7 @@ func TestVolumeBackupFailure(t *testing.T) {
 // backup store fails to restore; the restore fails with the volume in
 // error, and the half-made volume is deleted.
 func TestVolumeRestoreFailure(t *testing.T) {
+	t.Parallel() // touches no network topology: see main_test.go
 	v := newVolTest(t)
 	vol := v.volume("broken")
 	cp := v.protect(osInfra, obj{}, model.CheckpointAvailable, vol).Str(t, "checkpoint", "id")
