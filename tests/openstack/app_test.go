@@ -47,9 +47,11 @@ type disk struct {
 // dependencies); everything is deleted; the checkpoint is restored; the
 // restored application is compared with the original field by field:
 // names, flavors, metadata, security groups, fixed IPs, networks, subnets,
-// the router's interface, image checksums, volume sizes and bootability,
-// and the volumes' data (written before, read after the backup-restore
-// round trip).
+// the router's interface, volume names, sizes, devices and bootability, the
+// volumes' data (written before, read after the backup-restore round trip),
+// and the web server's image checksum (that of the snapshot of its disk
+// taken at protect time, as Karbor's image plugin does for a server's
+// image).
 func TestThreeTierApplication(t *testing.T) {
 	s := openstacktest.Start(t)
 	sw := swifttest.Start(t)
@@ -115,6 +117,16 @@ func TestThreeTierApplication(t *testing.T) {
 		}
 	}
 	saved := loadTopology(t, p, osInfraSwift, cpID, project)
+	// The web server's image node holds a snapshot of the server (Karbor's
+	// enable_server_snapshot): its disk as it was, which the restored server
+	// must boot from.
+	snap := imageMetadata(t, p.bank(t, osInfraSwift), cpID, s.Env["IMAGE_ID"])
+	if snap.ServerID != web.ID || snap.ImageMetadata.Checksum == "" {
+		t.Fatalf("the image node of the web server: %+v, want a snapshot of server %s", snap, web.ID)
+	}
+	w := want[web.Name]
+	w.image = snap.ImageMetadata.Checksum
+	want[web.Name] = w
 
 	// Lose it all.
 	st.dropRestored(web.ID)()
