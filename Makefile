@@ -41,6 +41,7 @@ bench:
 	$(GO) test -run XXX -bench BenchmarkTick -benchtime 20x ./tests/scheduler/
 	$(GO) test -run XXX -bench . ./shared/invoke/
 	$(GO) test -run XXX -bench ProtectVsSwiftCLI -benchtime 3x -timeout 60m ./tests/swift/
+	$(GO) test -run XXX -bench BenchmarkImageProtectVsCLI -benchtime 3x -timeout 60m ./tests/openstack/
 	tests/bench/coldstart.sh 31
 
 ## fuzz: run each fuzz target for a while (their seed corpora run in make test)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/backups"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 
 	"github.com/pouchdp/pouch/plugins/openstack/network"
@@ -61,6 +62,21 @@ func total(m map[string]int) (n int) {
 
 func volumeItem(id, name string) string { return id + "=OS::Cinder::Volume=" + name }
 
+// volumeCheckpoint makes a 1 GiB volume, a plan of it with provider and
+// the parameters params gives for its id (nil: none), and an available
+// checkpoint, deleted (if still there) when t ends.
+func (k *karbor) volumeCheckpoint(t *testing.T, f *fixtures, provider string, params func(id string) map[string]any) (*volumes.Volume, string) {
+	t.Helper()
+	vol := f.volume(t.Name()+"-vol", 1, "")
+	var p map[string]any
+	if params != nil {
+		p = params(vol.ID)
+	}
+	cp := k.protect(t, provider, k.planCreate(t, provider, []string{volumeItem(vol.ID, vol.Name)}, p))
+	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", provider, cp) })
+	return vol, cp
+}
+
 // TestKarborCheckpoints are Karbor's fullstack C1 (checkpoint create with
 // backup parameters: one backup, named as asked), C4 (checkpoint show) and
 // C2 (checkpoint delete), with the OS Infra Provider on its Swift bank.
@@ -68,11 +84,10 @@ func TestKarborCheckpoints(t *testing.T) {
 	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
-	vol := f.volume(t.Name()+"-vol", 1, "")
-	plan := k.planCreate(t, osInfraSwift, []string{volumeItem(vol.ID, vol.Name)}, map[string]any{
-		"OS::Cinder::Volume":           map[string]any{"backup_mode": "full", "force": false},
-		"OS::Cinder::Volume#" + vol.ID: map[string]any{"backup_name": "volume-backup-" + vol.ID}})
-	cp := k.protect(t, osInfraSwift, plan)
+	vol, cp := k.volumeCheckpoint(t, f, osInfraSwift, func(id string) map[string]any {
+		return map[string]any{"OS::Cinder::Volume": map[string]any{"backup_mode": "full", "force": false},
+			"OS::Cinder::Volume#" + id: map[string]any{"backup_name": "volume-backup-" + id}}
+	})
 	t.Run("C1", func(t *testing.T) {
 		got := f.backupsOf(vol.ID)
 		if total(got) != 1 || got["volume-backup-"+vol.ID] != 1 {
@@ -134,11 +149,10 @@ func TestKarborVolumeSnapshot(t *testing.T) {
 	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
-	vol := f.volume(t.Name()+"-vol", 1, "")
-	plan := k.planCreate(t, osSnapshot, []string{volumeItem(vol.ID, vol.Name)}, map[string]any{
-		"OS::Cinder::Volume":           map[string]any{"force": false},
-		"OS::Cinder::Volume#" + vol.ID: map[string]any{"snapshot_name": "volume-snapshot-" + vol.ID}})
-	cp := k.protect(t, osSnapshot, plan)
+	vol, cp := k.volumeCheckpoint(t, f, osSnapshot, func(id string) map[string]any {
+		return map[string]any{"OS::Cinder::Volume": map[string]any{"force": false},
+			"OS::Cinder::Volume#" + id: map[string]any{"snapshot_name": "volume-snapshot-" + id}}
+	})
 	got := f.snapshotsOf(vol.ID)
 	if total(got) != 1 || got["volume-snapshot-"+vol.ID] != 1 {
 		t.Errorf("snapshots of the volume: %v, want exactly one named volume-snapshot-%s", got, vol.ID)
@@ -156,10 +170,7 @@ func TestKarborRestoreVolume(t *testing.T) {
 	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
-	vol := f.volume(t.Name()+"-vol", 1, "")
-	plan := k.planCreate(t, osInfraSwift, []string{volumeItem(vol.ID, vol.Name)}, nil)
-	cp := k.protect(t, osInfraSwift, plan)
-	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
+	vol, cp := k.volumeCheckpoint(t, f, osInfraSwift, nil)
 	status := k.restore(t, osInfraSwift, cp, nil)
 	for key := range status {
 		if id, ok := strings.CutPrefix(key, "OS::Cinder::Volume#"); ok {
@@ -218,10 +229,7 @@ func TestKarborRestoreTarget(t *testing.T) {
 	t.Parallel() // touches no network topology: see main_test.go
 	k := needKarbor(t)
 	f := newFixtures(t, k.stack)
-	vol := f.volume(t.Name()+"-vol", 1, "")
-	plan := k.planCreate(t, osInfraSwift, []string{volumeItem(vol.ID, vol.Name)}, nil)
-	cp := k.protect(t, osInfraSwift, plan)
-	t.Cleanup(func() { k.exec(t, "openstack", "data", "protection", "checkpoint", "delete", osInfraSwift, cp) })
+	_, cp := k.volumeCheckpoint(t, f, osInfraSwift, nil)
 	for _, tc := range []struct {
 		name, password, status, reason string
 	}{
