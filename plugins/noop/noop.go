@@ -28,6 +28,7 @@ type Event struct {
 	Resource    model.Resource
 	Start, End  time.Time
 	Attempt     int
+	LastAttempt bool
 	Err         error
 }
 
@@ -65,7 +66,7 @@ var ErrInjected = errors.New("noop: failure injected by fail_hook")
 
 func (p *Plugin) run(ctx context.Context, hc *protection.HookContext) error {
 	e := Event{OperationID: hc.OperationID, Operation: hc.Operation, Hook: hc.Hook, Resource: hc.Resource,
-		Start: time.Now(), Attempt: hc.Attempt}
+		Start: time.Now(), Attempt: hc.Attempt, LastAttempt: hc.LastAttempt}
 	if d := intParam(hc, "delay_ms"); d > 0 {
 		select {
 		case <-time.After(time.Duration(d) * time.Millisecond):

@@ -199,7 +199,7 @@ func (e *Engine) runHook(ctx context.Context, op *Operation, p *provider.Provide
 		Log:    e.log.With("op", op.ID, "hook", t.Hook().String(), "resource", t.Resource.StatusKey()),
 	}
 	for attempt := 1; ; attempt++ {
-		hc.Attempt = attempt
+		hc.Attempt, hc.LastAttempt = attempt, attempt >= e.cfg.HookAttempts
 		err := safeCall(ctx, fn, hc)
 		if err == nil {
 			return nil

@@ -188,7 +188,10 @@ type HookContext struct {
 	Status       StatusReporter
 	Log          *slog.Logger
 	// Attempt counts from 1; more than 1 when a transient error is retried.
-	Attempt int
+	// LastAttempt says no other attempt follows, even after a transient
+	// error: what the hook keeps for a retry it must clean up instead.
+	Attempt     int
+	LastAttempt bool
 }
 
 // DataKey is the bank key of one object of the hook's resource in its

@@ -220,6 +220,22 @@ func TestTransientFailuresRetry(t *testing.T) {
 	if cp.Status != model.CheckpointError || !strings.Contains(cp.ResourcesReason[v6.StatusKey()], "after 4 attempts") {
 		t.Fatalf("status %s, reason %q", cp.Status, cp.ResourcesReason[v6.StatusKey()])
 	}
+	// Hooks know their last attempt: the 4th, never before.
+	last := 0
+	for _, e := range h.rec.Events() {
+		if e.Resource.ID != v6.ID {
+			continue
+		}
+		if e.LastAttempt != (e.Attempt == 4) {
+			t.Errorf("%s attempt %d: LastAttempt %v", e.Hook, e.Attempt, e.LastAttempt)
+		}
+		if e.LastAttempt {
+			last++
+		}
+	}
+	if last == 0 {
+		t.Error("no hook ran a last attempt")
+	}
 }
 
 // mainOnly is a plugin with only an on_main hook, so the other three tasks of

@@ -39,7 +39,7 @@ func (p *Plugin) restore(ctx context.Context, hc *protection.HookContext) error 
 	case err == nil:
 		hc.Log.InfoContext(ctx, "server restored", "new", r.server)
 		return openstack.Restored(ctx, hc, openstack.TypeServer, hc.Resource.ID, r.server, openstack.RestoreAvailable, "")
-	case openstack.IsTransient(err):
+	case openstack.IsTransient(err) && !hc.LastAttempt:
 		// The next attempt goes on with what this one made (the journal).
 		return err
 	}

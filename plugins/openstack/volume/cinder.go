@@ -437,7 +437,7 @@ func (c *cinder) restore(ctx context.Context, hc *protection.HookContext, md Met
 	total := int64(md.Size) * gib
 	hc.Progress.AddTotal(total)
 	if err := c.finish(ctx, sc, id, md, spec); err != nil {
-		if openstack.IsTransient(err) {
+		if openstack.IsTransient(err) && !hc.LastAttempt {
 			return err // the engine retries: the next attempt finds the volume
 		}
 		err = fmt.Errorf("restore volume %s: %w", md.VolumeID, err)

@@ -172,7 +172,7 @@ func (p *Plugin) protect(ctx context.Context, hc *protection.HookContext) error 
 		}
 		err = p.backup(ctx, hc, sc, &md)
 		// A transient error is retried: the next attempt needs the snapshot.
-		if md.SnapshotID != "" && !openstack.IsTransient(err) {
+		if md.SnapshotID != "" && (!openstack.IsTransient(err) || hc.LastAttempt) {
 			p.dropSnapshot(ctx, hc, sc, md.SnapshotID, err == nil)
 		}
 		return err
