@@ -149,11 +149,11 @@ func TestThreeTierApplication(t *testing.T) {
 		made[typ] = append(made[typ], id)
 	}
 	nets = made[openstack.TypeNetwork]
-	for _, id := range made[openstack.TypeServer] {
-		st.dropRestored(id)
-	}
 	for _, id := range made[openstack.TypeVolume] {
 		t.Cleanup(func() { f.deleteVolume(id) })
+	}
+	for _, id := range made[openstack.TypeServer] {
+		st.dropRestored(id) // cleanups run last first: the servers before their volumes
 	}
 	gl := imageGlance(t, s)
 	for _, id := range made[openstack.TypeImage] {
