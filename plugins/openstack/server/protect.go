@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -41,19 +42,11 @@ func (p *Plugin) pause(ctx context.Context, hc *protection.HookContext) error {
 	if q, err := hc.BoolParam("quiesce", false); err != nil || !q {
 		return err
 	}
-	cl, err := p.Connect(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := cl.Compute()
+	sc, sv, err := p.show(ctx, hc)
 	if err != nil {
 		return err
 	}
 	id := hc.Resource.ID
-	sv, err := servers.Get(ctx, sc, id).Extract()
-	if err != nil {
-		return fmt.Errorf("show server %s: %w", id, openstack.Classify(err))
-	}
 	if sv.Status != statusActive {
 		hc.Log.InfoContext(ctx, "server not paused for quiesce: not ACTIVE", "status", sv.Status)
 		return nil
@@ -84,21 +77,13 @@ func (p *Plugin) unpause(ctx context.Context, hc *protection.HookContext) error 
 	} else if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
 	}
-	cl, err := p.Connect(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := cl.Compute()
-	if err != nil {
-		return err
-	}
+	sc, sv, err := p.show(ctx, hc)
 	id := hc.Resource.ID
-	sv, err := servers.Get(ctx, sc, id).Extract()
 	switch {
-	case openstack.IsNotFound(err):
+	case errors.Is(err, protection.ErrNotFound):
 		hc.Log.WarnContext(ctx, "the paused server is gone")
 	case err != nil:
-		return fmt.Errorf("show server %s: %w", id, openstack.Classify(err))
+		return err
 	case sv.Status == statusPaused:
 		if err := servers.Unpause(ctx, sc, id).ExtractErr(); err != nil {
 			return fmt.Errorf("unpause server %s: %w", id, openstack.Classify(err))
@@ -114,6 +99,23 @@ func (p *Plugin) unpause(ctx context.Context, hc *protection.HookContext) error 
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	return nil
+}
+
+// show connects to Nova and shows the hook's server.
+func (p *Plugin) show(ctx context.Context, hc *protection.HookContext) (*gophercloud.ServiceClient, *servers.Server, error) {
+	cl, err := p.Connect(ctx, hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := cl.Compute()
+	if err != nil {
+		return nil, nil, err
+	}
+	sv, err := servers.Get(ctx, sc, hc.Resource.ID).Extract()
+	if err != nil {
+		return nil, nil, fmt.Errorf("show server %s: %w", hc.Resource.ID, openstack.Classify(err))
+	}
+	return sc, sv, nil
 }
 
 // serverStatus checks that server id is in status want; ERROR ends the wait
