@@ -84,6 +84,9 @@ func (f *fixtures) deleteVolume(id string) {
 		}
 		return v.Status, v.Status == "available" || v.Status == "error", nil
 	})
+	// A volume still busy is deleted all the same: Cinder says why not.
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	if err := volumes.Delete(ctx, sc, id, volumes.DeleteOpts{Cascade: true}).ExtractErr(); err != nil && !openstack.IsNotFound(err) {
 		f.t.Logf("cleanup: delete volume %s: %v", id, err)
 	}
