@@ -8,7 +8,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 run:
 	$(GO) run ./cmd/pouch serve
 
-## test: install what the tests need (apt: redis-server, keystone, mariadb, the Karbor clients), check the code, run every test
+## test: install what the tests need (apt: redis-server, keystone, mariadb, swift, the OpenStack services, the Karbor clients), check the code, run every test
 test: check
 	$(GO) test -count=1 -timeout 80m ./...
 
