@@ -685,12 +685,17 @@ func newHookRunner(t *testing.T, lookup func(string) (string, bool), project str
 		status: &memStatus{m: map[string]string{}}, progress: &memProgress{}}
 }
 
-// run stores top (unless nil) as the saved topology, runs op's main hook,
-// which must succeed, and returns the saved topology.
+// run stores top (unless nil) as the saved topology of a protect that
+// ended well, runs op's main hook, which must succeed, and returns the
+// saved topology.
 func (h *hookRunner) run(t *testing.T, op model.OperationType, top *network.Topology) *network.Topology {
 	t.Helper()
 	if top != nil {
-		if err := bank.PutJSON(t.Context(), h.bank, protection.ResourceDataKey("cp", h.res.ID, "metadata"), top); err != nil {
+		if err := bank.PutJSON(t.Context(), h.bank, openstack.MetadataKey("cp", h.res.ID), top); err != nil {
+			t.Fatal(err)
+		}
+		key := protection.ResourceDataKey("cp", h.res.ID, "status")
+		if err := bank.PutBytes(t.Context(), h.bank, key, []byte(openstack.StatusAvailable)); err != nil {
 			t.Fatal(err)
 		}
 	}

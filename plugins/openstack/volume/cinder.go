@@ -204,7 +204,7 @@ func (c *cinder) waitSnapshot(ctx context.Context, hc *protection.HookContext, s
 			return "", false, openstack.Classify(err)
 		}
 		if strings.HasPrefix(s.Status, "error") {
-			return s.Status, false, fmt.Errorf("went to %s", s.Status)
+			return s.Status, false, fmt.Errorf("%w: went to %s", errSnapshotFailed, s.Status)
 		}
 		now := size * percent(s.Progress) / 100
 		if s.Status == "available" {
@@ -216,8 +216,17 @@ func (c *cinder) waitSnapshot(ctx context.Context, hc *protection.HookContext, s
 		}
 		return s.Status, s.Status == "available", nil
 	})
+	if errors.Is(err, errSnapshotFailed) {
+		// Worth another attempt, which deletes this snapshot and takes a
+		// new one (earlierSnapshot): a Nova-assisted snapshot of an
+		// attached volume can fail when Nova or Cinder is slow to answer.
+		err = protection.Transient(err)
+	}
 	return s, err
 }
+
+// errSnapshotFailed: Cinder put a snapshot in error.
+var errSnapshotFailed = errors.New("the snapshot failed")
 
 // percent reads Cinder's "NN%" progress (0 if it is not one).
 func percent(p string) int64 {
