@@ -70,6 +70,9 @@ func startKarbor(t *testing.T, s *openstacktest.Stack) *karbor {
 	if err != nil {
 		t.Fatal(err)
 	}
+	karborMu.Lock()
+	karborCleanups = append(karborCleanups, func() { os.RemoveAll(dir) })
+	karborMu.Unlock()
 	provDir := filepath.Join(dir, "providers.d")
 	if _, err := provider.WriteDefaults(provDir); err != nil {
 		t.Fatal(err)
@@ -85,10 +88,7 @@ func startKarbor(t *testing.T, s *openstacktest.Stack) *karbor {
 		"OS_AUTH_URL="+s.Env["OS_AUTH_URL"], "OS_REGION_NAME="+s.Env["OS_REGION_NAME"])
 	k := &karbor{stack: s, srv: srv}
 	karborMu.Lock()
-	karborCleanups = append(karborCleanups, func() {
-		srv.Stop(nil)
-		os.RemoveAll(dir)
-	})
+	karborCleanups = append(karborCleanups, func() { srv.Stop(nil) }) // runs before the directory goes
 	karborMu.Unlock()
 	k.register(t)
 	return k

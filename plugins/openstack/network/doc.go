@@ -20,7 +20,7 @@
 // recreates; each network is reported in resources_status as
 // "OS::Neutron::Network#<new id>". A retried attempt reuses what an earlier
 // one created. Servers' ports and floating IPs are the server plugin's to
-// restore (Load, Topology.PortsOf, Topology.FloatingIPsOf).
+// restore; Load reads a saved topology.
 //
 // Bank objects, under /checkpoints/<cp>/resource-data/<project id>/:
 //

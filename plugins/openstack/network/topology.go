@@ -194,28 +194,6 @@ func (p Port) isStandalone() bool {
 
 func (p Port) isRouterInterface() bool { return slices.Contains(routerInterfaceOwners, p.DeviceOwner) }
 
-// PortsOf returns the saved ports of the server serverID.
-func (t *Topology) PortsOf(serverID string) []Port {
-	var out []Port
-	for _, p := range t.ServerPorts {
-		if p.DeviceID == serverID {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// FloatingIPsOf returns the floating IPs bound to the port portID.
-func (t *Topology) FloatingIPsOf(portID string) []FloatingIP {
-	var out []FloatingIP
-	for _, f := range t.FloatingIPs {
-		if f.PortID == portID {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // Load reads the topology of project saved in checkpoint: the network
 // resource's id is its project's. Another plugin's hook (the server
 // plugin's) passes its own hc.Bank and hc.CheckpointID.

@@ -103,11 +103,7 @@ func (c *cinder) saved(ctx context.Context, hc *protection.HookContext) (Metadat
 // delete (on_main) deletes what the checkpoint made in Cinder (the
 // artifact, any snapshot left), then the bank data.
 func (c *cinder) delete(ctx context.Context, hc *protection.HookContext) error {
-	md, err := loadMetadata(ctx, hc)
-	if err != nil {
-		return err
-	}
-	sc, err := c.client(ctx, hc)
+	sc, md, err := c.begin(ctx, hc)
 	if err != nil {
 		return err
 	}
@@ -153,6 +149,17 @@ func (c *cinder) client(ctx context.Context, hc *protection.HookContext) (*gophe
 	}
 	sc.Microversion = microversion
 	return sc, nil
+}
+
+// begin connects to Cinder and reads what the resource's earlier hooks
+// saved: the start of every hook that goes on from them.
+func (c *cinder) begin(ctx context.Context, hc *protection.HookContext) (*gophercloud.ServiceClient, Metadata, error) {
+	sc, err := c.client(ctx, hc)
+	if err != nil {
+		return nil, Metadata{}, err
+	}
+	md, err := loadMetadata(ctx, hc)
+	return sc, md, err
 }
 
 // waitStable waits until the volume is available or in-use: a snapshot or

@@ -62,11 +62,7 @@ func (p *SnapshotPlugin) Operation(op model.OperationType, _ model.Resource) (pr
 // protect (on_main) takes the snapshot, or resumes an earlier attempt's.
 func (p *SnapshotPlugin) protect(ctx context.Context, hc *protection.HookContext) error {
 	return openstack.Protect(ctx, hc, func() error {
-		sc, err := p.client(ctx, hc)
-		if err != nil {
-			return err
-		}
-		md, err := loadMetadata(ctx, hc)
+		sc, md, err := p.begin(ctx, hc)
 		if err != nil {
 			return err
 		}

@@ -87,11 +87,7 @@ func (p *Plugin) Operation(op model.OperationType, _ model.Resource) (protection
 // deletes it if it failed.
 func (p *Plugin) snapshot(ctx context.Context, hc *protection.HookContext) error {
 	return openstack.Protecting(ctx, hc, func() error {
-		sc, err := p.client(ctx, hc)
-		if err != nil {
-			return err
-		}
-		md, err := loadMetadata(ctx, hc)
+		sc, md, err := p.begin(ctx, hc)
 		if err != nil {
 			return err
 		}
@@ -126,11 +122,7 @@ func (p *Plugin) snapshot(ctx context.Context, hc *protection.HookContext) error
 // protect (on_main) backs the volume up and deletes the temporary snapshot.
 func (p *Plugin) protect(ctx context.Context, hc *protection.HookContext) error {
 	return openstack.Protect(ctx, hc, func() error {
-		sc, err := p.client(ctx, hc)
-		if err != nil {
-			return err
-		}
-		md, err := loadMetadata(ctx, hc)
+		sc, md, err := p.begin(ctx, hc)
 		if err != nil {
 			return err
 		}
